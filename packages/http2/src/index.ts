@@ -1,1 +1,8 @@
-export {};
+export { ErrorCode, Http2Error, type ErrorCodeValue } from './error.js';
+export {
+  HpackDecoder,
+  HpackEncoder,
+  type HpackDecoderOptions,
+  type HpackEncoderOptions,
+  type SetCookiePolicy,
+} from './hpack/index.js';
