@@ -1,0 +1,33 @@
+/** Stable codes of the errors this package throws or rejects with. */
+export type LimitsErrorCode =
+  | 'ERR_LIMITS_INVALID_SIZE'
+  | 'ERR_LIMITS_INVALID_KEY'
+  | 'ERR_LIMITS_INVALID_COUNT'
+  | 'ERR_LIMITS_INVALID_INTERVAL'
+  | 'ERR_LIMITS_INVALID_DELAY'
+  | 'ERR_LIMITS_INVALID_CALLBACK'
+  | 'ERR_LIMITS_INVALID_CLOCK'
+  | 'ERR_LIMITS_TIMEOUT';
+
+/** Base class of every error of @sluice/limits; `code` is stable, the message says what and where. */
+export class LimitsError extends Error {
+  readonly code: LimitsErrorCode;
+
+  constructor(code: LimitsErrorCode, message: string) {
+    super(message);
+    this.name = 'LimitsError';
+    this.code = code;
+  }
+}
+
+/** Rejection of `timeout()` when the deadline passes before the wrapped promise settles (Pingora's `Elapsed`). */
+export class TimeoutError extends LimitsError {
+  /** The timeout that elapsed, in milliseconds. */
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number) {
+    super('ERR_LIMITS_TIMEOUT', `timeout of ${timeoutMs} ms elapsed before the promise settled`);
+    this.name = 'TimeoutError';
+    this.timeoutMs = timeoutMs;
+  }
+}

@@ -1,0 +1,241 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  FastTimer,
+  LimitsError,
+  TimerManager,
+  clearFastTimeout,
+  coarseNow,
+  defaultTimerManager,
+  setFastTimeout,
+} from '../src/index.js';
+
+// Fast timers are unref'd: a ref'd guard timer keeps this process alive while a test waits, and
+// bounds the wait so a broken timer fails the test instead of hanging it.
+function within<T>(ms: number, what: string, run: (done: (value: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const bound = setTimeout(() => reject(new Error(`${what}: not done within ${ms} ms`)), ms);
+    run((value) => {
+      clearTimeout(bound);
+      resolve(value);
+    });
+  });
+}
+
+function assertCode(fn: () => unknown, code: string): void {
+  try {
+    fn();
+  } catch (error) {
+    assert.instance(error, LimitsError);
+    assert.is((error as LimitsError).code, code);
+    return;
+  }
+  assert.unreachable(`expected ${code}`);
+}
+
+const firing = suite('fast timers fire');
+
+firing('a timer fires once, no earlier than asked, at a tick boundary, with its argument', async () => {
+  const start = coarseNow();
+  const fired = await within<{ at: number; arg: string; calls: number }>(2000, 'timer', (done) => {
+    let calls = 0;
+    setFastTimeout(
+      (arg) => {
+        calls++;
+        setTimeout(() => done({ at: performance.now(), arg, calls }), 50);
+      },
+      35,
+      'payload',
+    );
+  });
+  assert.is(fired.arg, 'payload');
+  assert.is(fired.calls, 1);
+  const deadline = Math.ceil((start + 35) / 10) * 10;
+  assert.ok(fired.at >= deadline, `fired at ${fired.at}, before the rounded deadline ${deadline}`);
+});
+
+firing('a timer of 0 ms fires on the next tick', async () => {
+  await within(1000, 'zero timer', (done) => setFastTimeout(done, 0));
+});
+
+firing('timers due in the same tick share one bucket and fire in the same run, in order', async () => {
+  const manager = new TimerManager({ tickMs: 50 });
+  const order: number[] = [];
+  const runs = new Set<number>();
+  await within(2000, 'bucket', (done) => {
+    // 0..49 ms from one instant spans at most two multiples of 50 ms.
+    for (let ms = 0; ms < 50; ms++) {
+      manager.setTimeout(
+        (n) => {
+          order.push(n);
+          runs.add(coarseNow());
+          if (order.length === 50) done(undefined);
+        },
+        ms,
+        ms,
+      );
+    }
+    assert.ok(manager.bucketCount <= 2, `${manager.bucketCount} buckets for one 50 ms tick span`);
+    assert.is(manager.pendingCount(), 50);
+  });
+  assert.equal(order, [...order].sort((x, y) => x - y));
+  assert.ok(runs.size <= 2, `callbacks ran in ${runs.size} separate runs`);
+  assert.is(manager.bucketCount, 0, 'a fired bucket is closed');
+});
+
+firing('1000 timers with the same delay make one Node timer', () => {
+  const manager = new TimerManager();
+  const timers: FastTimer[] = [];
+  for (let i = 0; i < 1000; i++) timers.push(manager.setTimeout(() => assert.unreachable('cleared timer fired'), 5000));
+  assert.is(manager.bucketCount, 1);
+  assert.is(manager.pendingCount(), 1000);
+  for (const timer of timers) manager.clearTimeout(timer);
+  assert.is(manager.pendingCount(), 0);
+});
+
+firing('a timer set from a callback goes to a new bucket and fires too', async () => {
+  const manager = new TimerManager({ tickMs: 5 });
+  const fired = await within<string[]>(2000, 'nested', (done) => {
+    const seen: string[] = [];
+    manager.setTimeout(() => {
+      seen.push('outer');
+      manager.setTimeout(() => {
+        seen.push('inner');
+        done(seen);
+      }, 0);
+    }, 5);
+  });
+  assert.equal(fired, ['outer', 'inner']);
+});
+
+firing('a throwing callback surfaces as uncaught and the rest of its bucket still fires', async () => {
+  const caught: unknown[] = [];
+  const onUncaught = (error: unknown) => caught.push(error);
+  process.on('uncaughtException', onUncaught);
+  try {
+    const boom = new Error('boom');
+    await within(2000, 'after throw', (done) => {
+      setFastTimeout(() => {
+        throw boom;
+      }, 20);
+      setFastTimeout(done, 20);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(caught, [boom]);
+  } finally {
+    process.off('uncaughtException', onUncaught);
+  }
+});
+
+const clearing = suite('fast timers clear');
+
+clearing('a cleared timer never fires; clearing twice, after firing or with nothing is harmless', async () => {
+  let cleared = 0;
+  const timer = setFastTimeout(() => cleared++, 10);
+  assert.is(timer.pending, true);
+  clearFastTimeout(timer);
+  assert.is(timer.pending, false);
+  clearFastTimeout(timer);
+  clearFastTimeout(undefined);
+  clearFastTimeout(null);
+  const fired = setFastTimeout(() => undefined, 10);
+  await within(1000, 'later timer', (done) => setFastTimeout(done, 40));
+  assert.is(cleared, 0);
+  assert.is(fired.pending, false);
+  clearFastTimeout(fired);
+});
+
+clearing('clearing one timer leaves its neighbours in the bucket', async () => {
+  const manager = new TimerManager({ tickMs: 20 });
+  const seen: number[] = [];
+  await within(2000, 'neighbours', (done) => {
+    const timers = [0, 1, 2, 3, 4].map((n) => manager.setTimeout((x) => {
+      seen.push(x);
+      if (x === 4) done(undefined);
+    }, 20, n));
+    manager.clearTimeout(timers[0]);
+    manager.clearTimeout(timers[2]);
+    manager.clearTimeout(timers[3]);
+  });
+  assert.equal(seen, [1, 4]);
+});
+
+clearing('a delay beyond what Node timers take is armed in steps, without an overflow warning', async () => {
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning);
+  process.on('warning', onWarning);
+  try {
+    const manager = new TimerManager();
+    const timer = manager.setTimeout(() => assert.unreachable('fired decades early'), 2 ** 40);
+    assert.is(manager.bucketCount, 1);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.is(timer.pending, true);
+    manager.clearTimeout(timer);
+    assert.equal(warnings.map((w) => w.name), []);
+  } finally {
+    process.off('warning', onWarning);
+  }
+});
+
+const lifetime = suite('fast timers and the process');
+
+const entry = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+
+function runChild(source: string): Promise<{ code: number | null; output: string; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', source], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const bound = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`child still running after 20 s: ${output}`));
+    }, 20_000);
+    child.on('close', (code) => {
+      clearTimeout(bound);
+      resolve({ code, output, ms: Date.now() - started });
+    });
+  });
+}
+
+lifetime('pending fast timers do not keep the process alive', async () => {
+  const result = await runChild(
+    `import { setFastTimeout, sleep } from ${JSON.stringify(entry)};
+     setFastTimeout(() => console.log('fired'), 60000);
+     sleep(60000).then(() => console.log('slept'));`,
+  );
+  assert.is(result.code, 0);
+  assert.is(result.output.trim(), '');
+  assert.ok(result.ms < 15_000, `exited after ${result.ms} ms`);
+});
+
+lifetime('a manager with unref: false keeps the process alive until its timers fire', async () => {
+  const result = await runChild(
+    `import { TimerManager } from ${JSON.stringify(entry)};
+     new TimerManager({ unref: false }).setTimeout(() => console.log('fired'), 100);`,
+  );
+  assert.is(result.code, 0);
+  assert.is(result.output.trim(), 'fired');
+});
+
+const errors = suite('fast timer errors');
+
+errors('bad callbacks, delays and ticks have codes', () => {
+  assertCode(() => setFastTimeout(undefined as unknown as () => void, 10), 'ERR_LIMITS_INVALID_CALLBACK');
+  assertCode(() => setFastTimeout(() => undefined, -1), 'ERR_LIMITS_INVALID_DELAY');
+  assertCode(() => setFastTimeout(() => undefined, Number.NaN), 'ERR_LIMITS_INVALID_DELAY');
+  assertCode(() => setFastTimeout(() => undefined, Number.POSITIVE_INFINITY), 'ERR_LIMITS_INVALID_DELAY');
+  assertCode(() => setFastTimeout(() => undefined, '10' as unknown as number), 'ERR_LIMITS_INVALID_DELAY');
+  assertCode(() => new TimerManager({ tickMs: 0 }), 'ERR_LIMITS_INVALID_INTERVAL');
+  assert.is(defaultTimerManager.tickMs, 10);
+});
+
+firing.run();
+clearing.run();
+lifetime.run();
+errors.run();
