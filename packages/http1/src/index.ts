@@ -1,1 +1,2 @@
-export {};
+export * from './error.js';
+export * from './parser.js';
