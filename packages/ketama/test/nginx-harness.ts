@@ -8,6 +8,7 @@ import { request, Agent } from 'node:http';
 import { connect, createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import type { Continuum } from '../src/index.js';
 
 /** The nginx binary: $NGINX_BIN when set, else the first `nginx` on PATH or in the usual sbin folders. */
 export function findNginx(): string | undefined {
@@ -52,8 +53,8 @@ function answerRequests(backend: Backend, socket: Socket): void {
   });
 }
 
-/** Starts a backend on `host` port 0 (or a unix socket path) answering with its server text. */
-export async function startBackend(listenOn: { host: string } | { path: string }, weight: number): Promise<Backend> {
+/** Starts a backend on `host` and `port` (default 0: any), or a unix socket path, answering with its server text. */
+export async function startBackend(listenOn: { host: string; port?: number } | { path: string }, weight: number): Promise<Backend> {
   const backend: Backend = { server: '', weight, tcp: createTcpServer(), sockets: new Set() };
   backend.tcp.on('connection', (socket) => {
     backend.sockets.add(socket);
@@ -63,7 +64,7 @@ export async function startBackend(listenOn: { host: string } | { path: string }
   await new Promise<void>((resolve, reject) => {
     backend.tcp.once('error', reject);
     if ('path' in listenOn) backend.tcp.listen(listenOn.path, resolve);
-    else backend.tcp.listen(0, listenOn.host, resolve);
+    else backend.tcp.listen(listenOn.port ?? 0, listenOn.host, resolve);
   });
   if ('path' in listenOn) backend.server = `unix:${listenOn.path}`;
   else {
@@ -195,4 +196,50 @@ ${servers.map((s) => `    server ${s} max_fails=0;`).join('\n')}
     rmSync(prefix, { recursive: true, force: true });
     throw new Error(`nginx did not start: ${log.trim().slice(-2000) || 'no error log'}`);
   }
+}
+
+/** Random request URIs: path segments, percent escapes, queries, and raw bytes 0x80-0xFF. */
+export function randomUris(count: number, seed: number, maxSegmentLength = 14): string[] {
+  let state = seed;
+  // A 32-bit LCG; its high bits, since the low ones repeat with short periods.
+  const next = (n: number) => Math.floor(((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32) * n);
+  const plain = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_~';
+  const uris: string[] = [];
+  for (let i = 0; i < count; i++) {
+    let uri = '';
+    const segments = 1 + next(5);
+    for (let s = 0; s < segments; s++) {
+      uri += '/';
+      const length = next(maxSegmentLength);
+      for (let c = 0; c < length; c++) {
+        const pick = next(40);
+        if (pick === 0) uri += `%${(1 + next(254)).toString(16).padStart(2, '0').toUpperCase()}`;
+        else if (pick === 1) uri += String.fromCharCode(0x80 + next(128));
+        else if (pick === 2) uri += "!$&'()*+,;=:@"[next(13)];
+        else uri += plain[next(plain.length)];
+      }
+    }
+    if (next(3) === 0) uri += `?id=${next(1_000_000)}&q=${plain[next(plain.length)]}`;
+    uris.push(uri);
+  }
+  return uris;
+}
+
+/** Node writes the request line as latin1, so these bytes are the $request_uri nginx hashed. */
+export const wireBytes = (uri: string) => Buffer.from(uri, 'latin1');
+
+/** Sends every URI through nginx (8 at a time); lists each one where `ring.node()` names another backend. */
+export async function compare(nginx: Nginx, ring: Continuum<string>, uris: string[]): Promise<string[]> {
+  const mismatches: string[] = [];
+  let next = 0;
+  async function worker() {
+    while (next < uris.length) {
+      const uri = uris[next++];
+      const chosen = await nginx.get(uri);
+      const ours = /^[\x00-\x7f]*$/.test(uri) ? ring.node(uri) : ring.node(wireBytes(uri));
+      if (ours !== chosen) mismatches.push(`${JSON.stringify(uri)}: nginx chose ${chosen}, we chose ${String(ours)}`);
+    }
+  }
+  await Promise.all(Array.from({ length: 8 }, worker));
+  return mismatches;
 }

@@ -6,54 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Continuum } from '../src/index.js';
-import { findNginx, startBackend, startNginx, stopBackend, type Backend, type Nginx } from './nginx-harness.js';
+import { compare, findNginx, randomUris, startBackend, startNginx, stopBackend, wireBytes, type Backend, type Nginx } from './nginx-harness.js';
 
 const nginxBin = findNginx();
 if (!nginxBin) console.log('SKIPPED: nginx compatibility suites (no nginx binary on PATH or in /usr/sbin; install nginx or set NGINX_BIN)');
-
-/** Random request URIs: path segments, percent escapes, queries, and raw bytes 0x80-0xFF. */
-function randomUris(count: number, seed: number): string[] {
-  let state = seed;
-  const next = (n: number) => ((state = (state * 1103515245 + 12345) >>> 0) % n);
-  const plain = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_~';
-  const uris: string[] = [];
-  for (let i = 0; i < count; i++) {
-    let uri = '';
-    const segments = 1 + next(5);
-    for (let s = 0; s < segments; s++) {
-      uri += '/';
-      const length = next(14);
-      for (let c = 0; c < length; c++) {
-        const pick = next(40);
-        if (pick === 0) uri += `%${(1 + next(254)).toString(16).padStart(2, '0').toUpperCase()}`;
-        else if (pick === 1) uri += String.fromCharCode(0x80 + next(128));
-        else if (pick === 2) uri += "!$&'()*+,;=:@"[next(13)];
-        else uri += plain[next(plain.length)];
-      }
-    }
-    if (next(3) === 0) uri += `?id=${next(1_000_000)}&q=${plain[next(plain.length)]}`;
-    uris.push(uri);
-  }
-  return uris;
-}
-
-/** Node writes the request line as latin1, so these bytes are the $request_uri nginx hashed. */
-const wireBytes = (uri: string) => Buffer.from(uri, 'latin1');
-
-async function compare(nginx: Nginx, ring: Continuum<string>, uris: string[]): Promise<string[]> {
-  const mismatches: string[] = [];
-  let next = 0;
-  async function worker() {
-    while (next < uris.length) {
-      const uri = uris[next++];
-      const chosen = await nginx.get(uri);
-      const ours = /^[\x00-\x7f]*$/.test(uri) ? ring.node(uri) : ring.node(wireBytes(uri));
-      if (ours !== chosen) mismatches.push(`${JSON.stringify(uri)}: nginx chose ${chosen}, we chose ${String(ours)}`);
-    }
-  }
-  await Promise.all(Array.from({ length: 8 }, worker));
-  return mismatches;
-}
 
 interface Context {
   backends: Backend[];
