@@ -17,14 +17,20 @@ const float = new Float64Array(1);
 const floatWords = new Uint32Array(float.buffer);
 
 /**
- * The default key hash: FNV-1a over a string's UTF-16 code units, the bits of a number, the low
+ * The default key hash: multiplicative hashing over a string's UTF-16 code units (FNV-like, two
+ * at a time), the bits of a number, the low
  * 64 bits of a bigint, finalised with `mix32`. Throws `UnhashableKeyError` for other types.
  */
 export function hashKey(key: unknown): number {
   switch (typeof key) {
     case 'string': {
-      let h = 0x811c9dc5;
-      for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+      // Two UTF-16 code units per multiply: each step is a bijection of the state, so strings of
+      // one length that differ in one place always hash apart before the final mix.
+      const length = key.length;
+      let h = 0x811c9dc5 ^ length;
+      let i = 0;
+      for (; i + 1 < length; i += 2) h = Math.imul(h ^ (key.charCodeAt(i) | (key.charCodeAt(i + 1) << 16)), 0x9e3779b1);
+      if (i < length) h = Math.imul(h ^ key.charCodeAt(i), 0x9e3779b1);
       return mix32(h);
     }
     case 'number':

@@ -1,12 +1,7 @@
-import { mix32 } from './key-hash.js';
+// Odd multipliers, one per row, so that one 32-bit key hash gives each row its own column.
+const ROW_MULTIPLIERS = new Int32Array([0x9e3779b1, 0x85ebca77, 0xc2b2ae3d, 0x27d4eb2f]);
 
-// Per-row seeds so that one 32-bit key hash gives each row of the sketch its own column.
-const ROW_SEEDS = [
-  0x9e3779b9, 0x7f4a7c15, 0xf39cc060, 0x5ced1da3, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c,
-  0x1f83d9ab, 0x5be0cd19, 0xcbbb9d5d, 0x629a292a, 0x9159015a, 0x152fecd8, 0x67332667, 0x8eb44a87,
-];
-
-/** Upper bound on sketch rows: past 4-8 rows extra rows buy almost no accuracy but cost memory. */
+/** Upper bound on sketch rows (Pingora: log2(n)); past 4 rows the hit ratio gains < 0.1pp (see README). */
 export const MAX_SKETCH_DEPTH = 4;
 
 /**
@@ -77,7 +72,8 @@ export class TinyLfu {
   }
 }
 
-// Multiply-shift range reduction: maps a uniform 32-bit value onto [0, width) without a division.
+// Row `row`'s column: multiply-shift hashing (Dietzfelbinger et al.), an odd multiplier per row
+// over the already mixed key hash, then the top 32 bits scaled onto [0, width) without a division.
 function column(hash: number, row: number, width: number): number {
-  return Math.floor(mix32(hash ^ ROW_SEEDS[row]) * width / 4294967296);
+  return (((Math.imul(hash, ROW_MULTIPLIERS[row]) >>> 0) * width) / 4294967296) | 0;
 }

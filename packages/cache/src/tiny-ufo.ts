@@ -66,7 +66,6 @@ export class TinyUfo<K, V> {
   private smallWeight = 0;
   private mainWeight = 0;
   private removedInQueues = 0;
-  private evictedHash = 0;
 
   /**
    * @param totalWeightLimit the most total weight held (with weight 1 per entry: the entry count).
@@ -176,20 +175,34 @@ export class TinyUfo<K, V> {
       this.values[existing] = value;
       if (this.uses[existing] < USES_CAP) this.uses[existing]++;
       // The updated entry itself may be chosen if it grew; Pingora accepts that too.
-      return this.evictToLimit(0);
+      return this.smallWeight + this.mainWeight > this.totalWeightLimit ? this.evictToLimit(0, []) : NO_ENTRIES;
     }
     const hash = this.hashKey(key) >>> 0;
     const frequency = this.lfu.incr(hash);
     if (weight > this.totalWeightLimit) return [{ key, value, weight }];
-    const evicted = this.evictToLimit(weight);
-    // TinyLFU admission, applied like Pingora only when one entry would make room: comparing one
-    // newcomer against several victims of different weights has no clear rule.
-    if (!force && evicted.length === 1 && this.lfu.get(this.evictedHash) > frequency) {
-      const victim = evicted[0];
-      this.insert(victim.key, victim.value, victim.weight, this.evictedHash);
-      evicted[0] = { key, value, weight };
-      return evicted;
+    if (this.smallWeight + this.mainWeight + weight <= this.totalWeightLimit) {
+      this.insert(key, value, weight, hash);
+      return NO_ENTRIES;
     }
+    const victim = this.evictOne();
+    // TinyLFU admission, applied like Pingora only when one victim makes room: comparing one
+    // newcomer against several victims of different weights has no clear rule.
+    if (
+      victim !== NONE &&
+      !force &&
+      this.smallWeight + this.mainWeight + weight <= this.totalWeightLimit &&
+      this.lfu.get(this.hashes[victim]) > frequency
+    ) {
+      // The victim stays, re-queued at the small FIFO's tail with its uses reset, as Pingora's
+      // re-insertion leaves it; the newcomer is handed back.
+      this.uses[victim] = 0;
+      this.queues[victim] = SMALL;
+      this.pushSmall(victim);
+      this.smallWeight += this.weights[victim];
+      return [{ key, value, weight }];
+    }
+    const evicted = victim === NONE ? [] : [this.release(victim)];
+    this.evictToLimit(weight, evicted);
     this.insert(key, value, weight, hash);
     return evicted;
   }
@@ -207,10 +220,8 @@ export class TinyUfo<K, V> {
     this.smallWeight += weight;
   }
 
-  // `extra` is weight to reserve for an entry about to be inserted.
-  private evictToLimit(extra: number): Evicted<K, V>[] {
-    if (this.smallWeight + this.mainWeight + extra <= this.totalWeightLimit) return NO_ENTRIES;
-    const evicted: Evicted<K, V>[] = [];
+  // Evicts into `evicted` until `extra` more weight fits; `extra` is for an entry about to be inserted.
+  private evictToLimit(extra: number, evicted: Evicted<K, V>[]): Evicted<K, V>[] {
     while (this.smallWeight + this.mainWeight + extra > this.totalWeightLimit) {
       const slot = this.evictOne();
       if (slot === NONE) break;
@@ -271,7 +282,6 @@ export class TinyUfo<K, V> {
   private release(slot: number): Evicted<K, V> {
     const key = this.keys[slot] as K;
     const entry: Evicted<K, V> = { key, value: this.values[slot] as V, weight: this.weights[slot] };
-    this.evictedHash = this.hashes[slot];
     this.index.delete(key);
     this.keys[slot] = undefined;
     this.values[slot] = undefined;
