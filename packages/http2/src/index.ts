@@ -6,3 +6,4 @@ export {
   type HpackEncoderOptions,
   type SetCookiePolicy,
 } from './hpack/index.js';
+export * from './frame/index.js';
