@@ -2,3 +2,8 @@ export * from './error.js';
 export * from './field.js';
 export * from './header-map.js';
 export * from './http-header.js';
+export * from './digest.js';
+export * from './stream.js';
+export * from './peer.js';
+export * from './pool.js';
+export * from './connector.js';

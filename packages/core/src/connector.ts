@@ -1,0 +1,146 @@
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, checkServerIdentity, type TLSSocket, type ConnectionOptions } from 'node:tls';
+import { SluiceError, errorTypeOfSystemError } from './error.js';
+import { digestOf } from './digest.js';
+import { ConnectionPool, type ConnectionPoolOptions } from './pool.js';
+import type { Peer } from './peer.js';
+import { Stream } from './stream.js';
+
+/**
+ * Upgrades a connected TCP socket to TLS for `peer`. The default uses node:tls with the peer's
+ * options; @sluice/tls supplies one with session reuse and key logging.
+ */
+export type TlsUpgrade = (socket: Socket, peer: Peer) => Promise<TLSSocket>;
+
+/** ALPN protocol ids offered for each policy. */
+const ALPN_IDS = { h1: ['http/1.1'], h2: ['h2'], h2h1: ['h2', 'http/1.1'] } as const;
+
+/** node:tls options for `peer`, verification on by default. */
+export function tlsOptionsFor(peer: Peer, socket: Socket): ConnectionOptions {
+  const o = peer.options;
+  const opts: ConnectionOptions = {
+    socket,
+    servername: peer.sni || undefined,
+    rejectUnauthorized: o.verifyCert !== false,
+    ca: o.ca,
+    cert: o.clientCert?.cert,
+    key: o.clientCert?.key,
+    ALPNProtocols: o.alpn ? [...ALPN_IDS[o.alpn]] : undefined,
+  };
+  if (o.verifyHostname === false) opts.checkServerIdentity = () => undefined;
+  else if (o.alternativeCn) {
+    const alt = o.alternativeCn;
+    opts.checkServerIdentity = (host, cert) => (checkServerIdentity(host, cert) === undefined ? undefined : checkServerIdentity(alt, cert));
+  }
+  return opts;
+}
+
+/** The default {@link TlsUpgrade}: node:tls with the peer's verification, SNI, ALPN and client certificate. */
+export const defaultTlsUpgrade: TlsUpgrade = (socket, peer) =>
+  new Promise((resolve, reject) => {
+    const tls = tlsConnect(tlsOptionsFor(peer, socket));
+    const onError = (e: Error) => reject(e);
+    tls.once('error', onError);
+    tls.once('secureConnect', () => {
+      tls.off('error', onError);
+      resolve(tls);
+    });
+  });
+
+function connectError(e: unknown, peer: Peer, phase: 'tcp' | 'tls'): SluiceError {
+  if (e instanceof SluiceError) return e;
+  const type = phase === 'tls' ? 'TLSHandshakeFailure' : errorTypeOfSystemError(e, 'ConnectError');
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return SluiceError.because(type, `${phase === 'tls' ? 'TLS handshake with' : 'connecting to'} ${peer}${code ? ` (${code})` : ''}`, e).intoUp();
+}
+
+/**
+ * Opens a new connection to `peer`: TCP bounded by `connectionTimeoutMs`, then TLS for TLS peers, the
+ * whole bounded by `totalConnectionTimeoutMs`.
+ * @throws SluiceError `ConnectTimedout`, `ConnectRefused`, `ConnectNoRoute`, `ConnectError`,
+ *   `TLSHandshakeFailure` (source Upstream).
+ */
+export async function connect(peer: Peer, tlsUpgrade: TlsUpgrade = defaultTlsUpgrade): Promise<Stream> {
+  const o = peer.options;
+  const started = performance.now();
+  const a = peer.address;
+  const socket = 'path' in a ? netConnect({ path: a.path }) : netConnect({ host: a.host, port: a.port, localAddress: o.bindTo, noDelay: o.noDelay !== false });
+  let timer: NodeJS.Timeout | undefined;
+  let phase: 'tcp' | 'tls' = 'tcp';
+  const deadline = (ms: number, what: string) =>
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new SluiceError(phase === 'tls' ? 'TLSHandshakeTimedout' : 'ConnectTimedout', { context: `${what} to ${peer} exceeded ${ms} ms`, source: 'Upstream' })), ms);
+      timer.unref();
+    });
+  try {
+    const tcp = new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    const tcpLimit = o.connectionTimeoutMs ?? o.totalConnectionTimeoutMs;
+    await (tcpLimit === undefined ? tcp : Promise.race([tcp, deadline(tcpLimit, o.connectionTimeoutMs !== undefined ? 'connect' : 'total connect')]));
+    clearTimeout(timer);
+    socket.removeAllListeners('error');
+    if (o.tcpKeepalive) socket.setKeepAlive(true, o.tcpKeepalive.idleMs);
+    let connected: Socket = socket;
+    if (peer.tls) {
+      phase = 'tls';
+      const handshake = tlsUpgrade(socket, peer);
+      const left = o.totalConnectionTimeoutMs === undefined ? undefined : o.totalConnectionTimeoutMs - (performance.now() - started);
+      connected = await (left === undefined ? handshake : Promise.race([handshake, deadline(Math.max(0, left), 'total connect')]));
+      clearTimeout(timer);
+    }
+    const unixPath = 'path' in a ? a.path : undefined;
+    return new Stream(connected, digestOf(connected, Date.now(), performance.now() - started, unixPath), { readTimeoutMs: o.readTimeoutMs, writeTimeoutMs: o.writeTimeoutMs });
+  } catch (e) {
+    clearTimeout(timer);
+    socket.destroy();
+    throw connectError(e, peer, phase);
+  }
+}
+
+/** Options for {@link TransportConnector}. */
+export interface TransportConnectorOptions extends ConnectionPoolOptions {
+  tlsUpgrade?: TlsUpgrade;
+}
+
+/**
+ * Connects to peers and keeps their idle connections for reuse (pingora's `TransportConnector`):
+ * {@link TransportConnector.getStream} reuses a pooled connection when there is one.
+ */
+export class TransportConnector {
+  readonly pool: ConnectionPool;
+  private readonly tlsUpgrade: TlsUpgrade;
+
+  constructor(options: TransportConnectorOptions = {}) {
+    this.pool = new ConnectionPool(options);
+    this.tlsUpgrade = options.tlsUpgrade ?? defaultTlsUpgrade;
+  }
+
+  /** A fresh connection, never pooled. */
+  newStream(peer: Peer): Promise<Stream> {
+    return connect(peer, this.tlsUpgrade);
+  }
+
+  /** An idle pooled connection to `peer`, or undefined. Its timeouts are set from the peer's options. */
+  reusedStream(peer: Peer): Stream | undefined {
+    const stream = this.pool.get(peer.reuseHash());
+    if (stream) {
+      stream.readTimeoutMs = peer.options.readTimeoutMs;
+      stream.writeTimeoutMs = peer.options.writeTimeoutMs;
+    }
+    return stream;
+  }
+
+  /** A pooled connection when there is one, else a new one; `reused` says which. */
+  async getStream(peer: Peer): Promise<{ stream: Stream; reused: boolean }> {
+    const pooled = this.reusedStream(peer);
+    if (pooled) return { stream: pooled, reused: true };
+    return { stream: await this.newStream(peer), reused: false };
+  }
+
+  /** Returns a connection that finished its exchange cleanly, for reuse. */
+  releaseStream(stream: Stream, peer: Peer, idleTimeoutMs = peer.options.idleTimeoutMs): void {
+    this.pool.put(peer.reuseHash(), stream, idleTimeoutMs);
+  }
+}

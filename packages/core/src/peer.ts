@@ -1,0 +1,138 @@
+import { isIP } from 'node:net';
+import type { SecureContextOptions } from 'node:tls';
+
+/** Which HTTP versions to offer upstream by ALPN: h1 only, h2 only, or h2 with h1 fallback. */
+export type AlpnPolicy = 'h1' | 'h2' | 'h2h1';
+
+/** TCP keepalive on a connection: the idle time before the first probe. */
+export interface TcpKeepalive {
+  idleMs: number;
+}
+
+/**
+ * How to connect to and use a peer (pingora's `PeerOptions`). Durations are milliseconds; undefined
+ * means no limit. TLS fields apply to TLS peers.
+ */
+export interface PeerOptions {
+  /** Bound on the TCP connect. */
+  connectionTimeoutMs?: number;
+  /** Bound on the whole connect, TLS handshake included. */
+  totalConnectionTimeoutMs?: number;
+  readTimeoutMs?: number;
+  writeTimeoutMs?: number;
+  /** How long an idle connection to this peer may wait in the pool (default: the pool's). */
+  idleTimeoutMs?: number;
+  tcpKeepalive?: TcpKeepalive;
+  /** TCP_NODELAY (default true). */
+  noDelay?: boolean;
+  /** Local address to connect from. */
+  bindTo?: string;
+  alpn?: AlpnPolicy;
+  /** Verify the peer's certificate chain (default true). */
+  verifyCert?: boolean;
+  /** Verify that the certificate names the host (default true). */
+  verifyHostname?: boolean;
+  /** Another name the certificate may carry instead of the SNI. */
+  alternativeCn?: string;
+  /** Trusted CA certificates (PEM) instead of the system's. */
+  ca?: SecureContextOptions['ca'];
+  /** Client certificate chain and key (PEM) for mTLS peers. */
+  clientCert?: { cert: SecureContextOptions['cert']; key: SecureContextOptions['key'] };
+}
+
+/** Where a peer listens: host and port, or a Unix socket path. */
+export type PeerAddress = { host: string; port: number } | { path: string };
+
+/** Parses `host:port`, `[v6]:port` or `unix:/path`. @throws TypeError for anything else. */
+export function parsePeerAddress(text: string): PeerAddress {
+  if (text.startsWith('unix:')) return { path: text.slice(5) };
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new TypeError(`peer address ${JSON.stringify(text)} is not host:port, [ipv6]:port or unix:/path`);
+  return { host: m[1] ?? m[2], port };
+}
+
+let optionsIds = new WeakMap<object, number>();
+let nextOptionsId = 1;
+// CA and certificate buffers are compared by identity: two peers share a pooled connection only
+// when they were given the very same trust material.
+function identity(v: unknown): string {
+  if (v === undefined) return '';
+  if (typeof v === 'string') return v.length > 64 ? `s${v.length}:${v.slice(0, 32)}` : v;
+  if (typeof v !== 'object' || v === null) return String(v);
+  let id = optionsIds.get(v);
+  if (id === undefined) optionsIds.set(v, (id = nextOptionsId++));
+  return `#${id}`;
+}
+
+/**
+ * An upstream to connect to (pingora's `BasicPeer`). Connections are pooled by {@link Peer.reuseHash}:
+ * the same address, TLS, SNI and connection-shaping options.
+ */
+export class Peer {
+  readonly address: PeerAddress;
+  readonly tls: boolean;
+  sni: string;
+  options: PeerOptions;
+
+  constructor(address: string | PeerAddress, tls = false, sni = '', options: PeerOptions = {}) {
+    this.address = typeof address === 'string' ? parsePeerAddress(address) : address;
+    this.tls = tls;
+    this.sni = sni;
+    this.options = options;
+  }
+
+  /** `host:port` (IPv6 bracketed) or `unix:/path`. */
+  get addressText(): string {
+    const a = this.address;
+    if ('path' in a) return `unix:${a.path}`;
+    return isIP(a.host) === 6 ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+  }
+
+  /** The key of the pool bucket this peer's connections go to. */
+  reuseHash(): string {
+    const o = this.options;
+    return [
+      this.addressText,
+      this.tls ? 'tls' : 'tcp',
+      this.sni,
+      o.alpn ?? '',
+      o.verifyCert === false ? 'nv' : 'v',
+      o.verifyHostname === false ? 'nh' : 'h',
+      o.alternativeCn ?? '',
+      o.bindTo ?? '',
+      identity(o.ca),
+      identity(o.clientCert?.cert),
+      identity(o.clientCert?.key),
+    ].join('|');
+  }
+
+  toString(): string {
+    return this.addressText;
+  }
+}
+
+/** The scheme of an HTTP peer follows its TLS flag. */
+export type HttpScheme = 'http' | 'https';
+
+/** An HTTP upstream (pingora's `HttpPeer`): a peer plus what HTTP needs (scheme, ALPN policy). */
+export class HttpPeer extends Peer {
+  constructor(address: string | PeerAddress, tls = false, sni = '', options: PeerOptions = {}) {
+    super(address, tls, sni, options);
+  }
+
+  get scheme(): HttpScheme {
+    return this.tls ? 'https' : 'http';
+  }
+
+  /** Whether HTTP/2 may be used on a connection to this peer. */
+  get wantsH2(): boolean {
+    return this.options.alpn === 'h2' || this.options.alpn === 'h2h1';
+  }
+}
+
+/** For tests: forget which option objects were seen (identity keys restart). */
+export function resetPeerIdentitiesForTesting(): void {
+  optionsIds = new WeakMap();
+  nextOptionsId = 1;
+}

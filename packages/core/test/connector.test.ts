@@ -1,0 +1,171 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createServer } from 'node:net';
+import { once } from 'node:events';
+import { HttpPeer, Peer, SluiceError, TransportConnector, connect, parsePeerAddress } from '../src/index.js';
+import { blackholeListener, tcpServer } from './helpers/net.js';
+
+async function rejectsWith(p: Promise<unknown>, type: string): Promise<SluiceError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof SluiceError, `a SluiceError, got ${e}`);
+    assert.is((e as SluiceError).type, type, (e as Error).message);
+    return e as SluiceError;
+  }
+  throw new Error(`expected ${type}`);
+}
+
+const peers = suite('Peer');
+
+peers('addresses parse and print; reuse hash separates what must not share a connection', () => {
+  assert.equal(parsePeerAddress('127.0.0.1:80'), { host: '127.0.0.1', port: 80 });
+  assert.equal(parsePeerAddress('[::1]:443'), { host: '::1', port: 443 });
+  assert.equal(parsePeerAddress('unix:/tmp/s.sock'), { path: '/tmp/s.sock' });
+  assert.throws(() => parsePeerAddress('nope'), /not host:port/);
+  assert.throws(() => parsePeerAddress('a:70000'), /not host:port/);
+  assert.is(new Peer('[::1]:443').addressText, '[::1]:443');
+  const a = new HttpPeer('127.0.0.1:443', true, 'a.example');
+  assert.is(a.scheme, 'https');
+  assert.is(a.reuseHash(), new HttpPeer('127.0.0.1:443', true, 'a.example').reuseHash());
+  assert.is.not(a.reuseHash(), new HttpPeer('127.0.0.1:443', true, 'b.example').reuseHash());
+  assert.is.not(a.reuseHash(), new HttpPeer('127.0.0.1:443', false, 'a.example').reuseHash());
+  assert.is.not(a.reuseHash(), new HttpPeer('127.0.0.1:443', true, 'a.example', { verifyCert: false }).reuseHash());
+  assert.is.not(a.reuseHash(), new HttpPeer('127.0.0.1:443', true, 'a.example', { ca: Buffer.from('x') }).reuseHash());
+  assert.ok(new HttpPeer('127.0.0.1:1', false, '', { alpn: 'h2h1' }).wantsH2);
+});
+
+const conn = suite('connect');
+
+conn('connects over TCP with a digest and reads/writes through the stream', async () => {
+  const srv = await tcpServer((s) => s.pipe(s));
+  const stream = await connect(new Peer(`127.0.0.1:${srv.port}`));
+  assert.is(stream.digest.peerAddr?.port, srv.port);
+  assert.is(stream.digest.peerAddr?.family, 'IPv4');
+  assert.ok(typeof stream.digest.connectMs === 'number' && stream.digest.connectMs >= 0);
+  assert.is(stream.write('ping'), undefined, 'no backpressure for a small write');
+  assert.is((await stream.read())!.toString(), 'ping');
+  stream.destroy();
+  await srv.close();
+});
+
+conn('refused connect is ConnectRefused from upstream, retryable', async () => {
+  const srv = await tcpServer();
+  const port = srv.port;
+  await srv.close();
+  const e = await rejectsWith(connect(new Peer(`127.0.0.1:${port}`)), 'ConnectRefused');
+  assert.is(e.source, 'Upstream');
+  assert.ok(e.retryable());
+  assert.match(e.message, `127.0.0.1:${port}`);
+});
+
+conn('connect that hangs is ConnectTimedout after connectionTimeoutMs', async () => {
+  const hole = await blackholeListener();
+  try {
+    const t0 = Date.now();
+    const e = await rejectsWith(connect(new Peer(`127.0.0.1:${hole.port}`, false, '', { connectionTimeoutMs: 150 })), 'ConnectTimedout');
+    assert.ok(Date.now() - t0 < 5000, 'bounded by the timeout, not the kernel');
+    assert.match(e.message, 'exceeded 150 ms');
+    await rejectsWith(connect(new Peer(`127.0.0.1:${hole.port}`, false, '', { totalConnectionTimeoutMs: 150 })), 'ConnectTimedout');
+  } finally {
+    hole.stop();
+  }
+});
+
+conn('a TLS peer whose server never answers the handshake times out within the total bound', async () => {
+  const srv = await tcpServer(); // accepts TCP, never speaks TLS
+  const e = await rejectsWith(connect(new Peer(`127.0.0.1:${srv.port}`, true, 'localhost', { totalConnectionTimeoutMs: 200 })), 'TLSHandshakeTimedout');
+  assert.is(e.source, 'Upstream');
+  await srv.close();
+});
+
+conn('a TLS peer that is not TLS fails the handshake with TLSHandshakeFailure', async () => {
+  const srv = await tcpServer((s) => s.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+  await rejectsWith(connect(new Peer(`127.0.0.1:${srv.port}`, true, 'localhost')), 'TLSHandshakeFailure');
+  await srv.close();
+});
+
+conn('connects to a Unix domain socket', async () => {
+  const path = `/tmp/sluice-test-${process.pid}.sock`;
+  const server = createServer((s) => s.end('hi'));
+  server.listen(path);
+  await once(server, 'listening');
+  const stream = await connect(new Peer(`unix:${path}`));
+  assert.is(stream.digest.peerAddr?.family, 'unix');
+  assert.is((await stream.read())!.toString(), 'hi');
+  assert.is(await stream.read(), null);
+  await new Promise((r) => server.close(r));
+});
+
+const streams = suite('Stream');
+
+streams('read timeout is ReadTimedout and destroys the socket; unread comes first', async () => {
+  const srv = await tcpServer((s) => s.write('a'));
+  const stream = await connect(new Peer(`127.0.0.1:${srv.port}`, false, '', { readTimeoutMs: 100 }));
+  const first = (await stream.read())!;
+  stream.unread(first);
+  assert.is((await stream.read())!.toString(), 'a');
+  await rejectsWith(stream.read(), 'ReadTimedout');
+  assert.ok(stream.socket.destroyed);
+  await srv.close();
+});
+
+streams('write backpressure returns a promise; write timeout is WriteTimedout', async () => {
+  const srv = await tcpServer((s) => s.pause()); // never reads: the kernel buffers fill
+  const stream = await connect(new Peer(`127.0.0.1:${srv.port}`, false, '', { writeTimeoutMs: 200 }));
+  const chunk = Buffer.alloc(1 << 20);
+  let pending: Promise<void> | undefined;
+  for (let i = 0; i < 64 && !pending; i++) pending = stream.write(chunk);
+  assert.ok(pending, 'a full socket asks the writer to wait');
+  await rejectsWith(pending!, 'WriteTimedout');
+  await srv.close();
+});
+
+streams('peer reset is a typed error on read; end of stream is null', async () => {
+  const srv = await tcpServer((s) => s.once('data', () => s.resetAndDestroy()));
+  try {
+    const stream = await connect(new Peer(`127.0.0.1:${srv.port}`));
+    stream.write('go');
+    await rejectsWith(stream.read(), 'ConnectionClosed');
+    assert.is(await stream.read().catch((e: SluiceError) => e.type), 'ConnectionClosed', 'the failure sticks');
+  } finally {
+    await srv.close();
+  }
+  const eof = await tcpServer((s) => s.end('bye'));
+  try {
+    const stream = await connect(new Peer(`127.0.0.1:${eof.port}`));
+    assert.is((await stream.read())!.toString(), 'bye');
+    assert.is(await stream.read(), null, 'end of stream');
+    assert.is(await stream.read(), null, 'and it stays ended');
+  } finally {
+    await eof.close();
+  }
+});
+
+const transport = suite('TransportConnector');
+
+transport('reuses a released connection, then makes new ones when none is idle', async () => {
+  const srv = await tcpServer((s) => s.pipe(s));
+  const connector = new TransportConnector();
+  const peer = new Peer(`127.0.0.1:${srv.port}`);
+  const first = await connector.getStream(peer);
+  assert.is(first.reused, false);
+  connector.releaseStream(first.stream, peer);
+  const second = await connector.getStream(peer);
+  assert.is(second.reused, true);
+  assert.is(second.stream, first.stream);
+  assert.is(srv.sockets.length, 1, 'one TCP connection served both');
+  second.stream.write('x');
+  assert.is((await second.stream.read())!.toString(), 'x', 'the reused stream still reads');
+  const third = await connector.getStream(peer);
+  assert.is(third.reused, false);
+  assert.is(srv.sockets.length, 2);
+  second.stream.destroy();
+  third.stream.destroy();
+  await srv.close();
+});
+
+peers.run();
+conn.run();
+streams.run();
+transport.run();

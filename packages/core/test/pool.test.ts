@@ -1,0 +1,129 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConnectionPool, Peer, connect, type Stream } from '../src/index.js';
+import { tcpServer } from './helpers/net.js';
+
+async function until(cond: () => boolean, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await sleep(5);
+  }
+}
+
+// The server's end of a client stream, found by port: accepts may lag behind the client's connect.
+async function serverSideOf(stream: Stream) {
+  const port = stream.socket.localPort;
+  await until(() => srv.sockets.some((s) => s.remotePort === port));
+  return srv.sockets.find((s) => s.remotePort === port)!;
+}
+
+const pool = suite('ConnectionPool');
+let srv: Awaited<ReturnType<typeof tcpServer>>;
+let peer: Peer;
+pool.before(async () => {
+  srv = await tcpServer();
+  peer = new Peer(`127.0.0.1:${srv.port}`);
+});
+pool.after(() => srv.close());
+
+pool('get returns the most recently released connection of that key, and only that key', async () => {
+  const p = new ConnectionPool();
+  const a = await connect(peer);
+  const b = await connect(peer);
+  p.put('k', a);
+  p.put('k', b);
+  assert.is(p.size, 2);
+  assert.is(p.get('other'), undefined);
+  assert.is(p.get('k'), b);
+  assert.is(p.get('k'), a);
+  assert.is(p.get('k'), undefined);
+  assert.is(p.size, 0);
+  a.destroy();
+  b.destroy();
+});
+
+pool('idle timeout expires and closes the connection', async () => {
+  const p = new ConnectionPool();
+  const a = await connect(peer);
+  p.put('k', a, 50);
+  await until(() => a.socket.destroyed);
+  assert.is(p.size, 0);
+  assert.is(p.get('k'), undefined);
+});
+
+pool('the global size limit evicts the least recently released connection', async () => {
+  const p = new ConnectionPool({ sizeLimit: 2 });
+  const [a, b, c] = await Promise.all([connect(peer), connect(peer), connect(peer)]);
+  p.put('x', a);
+  p.put('y', b);
+  p.put('x', c);
+  assert.is(p.size, 2);
+  assert.ok(a.socket.destroyed, 'the oldest went');
+  assert.is(p.get('y'), b);
+  assert.is(p.get('x'), c);
+  b.destroy();
+  c.destroy();
+});
+
+pool('a connection the peer closes while idle is dropped', async () => {
+  const p = new ConnectionPool();
+  const a = await connect(peer);
+  p.put('k', a);
+  (await serverSideOf(a)).end();
+  await until(() => p.size === 0);
+  assert.ok(a.socket.destroyed);
+  assert.is(p.get('k'), undefined);
+});
+
+pool('an idle connection that receives bytes is dropped', async () => {
+  const p = new ConnectionPool();
+  const a = await connect(peer);
+  p.put('k', a);
+  (await serverSideOf(a)).write('unexpected');
+  await until(() => p.size === 0);
+  assert.ok(a.socket.destroyed);
+});
+
+pool('a closed stream or one with unread bytes is not pooled; size 0 pools nothing', async () => {
+  const p = new ConnectionPool();
+  const a = await connect(peer);
+  a.destroy();
+  p.put('k', a);
+  assert.is(p.size, 0);
+  const b: Stream = await connect(peer);
+  b.unread(Buffer.from('left over'));
+  p.put('k', b);
+  assert.is(p.size, 0);
+  assert.ok(b.socket.destroyed);
+  const none = new ConnectionPool({ sizeLimit: 0 });
+  const c = await connect(peer);
+  none.put('k', c);
+  assert.is(none.size, 0);
+  assert.throws(() => new ConnectionPool({ sizeLimit: -1 }), /non-negative/);
+});
+
+pool('a connection taken from the pool still works and is no longer watched', async () => {
+  const echo = await tcpServer((s) => s.pipe(s));
+  const p = new ConnectionPool();
+  const a = await connect(new Peer(`127.0.0.1:${echo.port}`));
+  p.put('k', a);
+  const got = p.get('k')!;
+  got.write('hello');
+  assert.is((await got.read())!.toString(), 'hello');
+  assert.not.ok(got.socket.destroyed, 'its reply did not count as idle data');
+  got.destroy();
+  await echo.close();
+});
+
+pool('clear closes everything', async () => {
+  const p = new ConnectionPool();
+  const a = await connect(peer);
+  p.put('k', a);
+  p.clear();
+  assert.is(p.size, 0);
+  assert.ok(a.socket.destroyed);
+});
+
+pool.run();
