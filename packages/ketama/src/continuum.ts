@@ -44,25 +44,31 @@ export class Continuum<A extends BucketAddress = BucketAddress> {
    * Builds the ring. Buckets keep their order; on the rare point hash two buckets share, the earlier
    * bucket keeps the point (what nginx does with glibc's stable sort). An empty list gives an empty
    * ring. Throws `ERR_KETAMA_INVALID_WEIGHT` for a weight that is not a positive integer,
-   * `ERR_KETAMA_INVALID_ADDRESS` for an unusable address, `ERR_KETAMA_TOO_MANY_POINTS` past `maxPoints`.
+   * `ERR_KETAMA_INVALID_ADDRESS` for an unusable address, `ERR_KETAMA_INVALID_BUCKETS` when `buckets`
+   * is not an iterable of objects, `ERR_KETAMA_TOO_MANY_POINTS` past `maxPoints`.
    */
   constructor(buckets: Iterable<Bucket<A>>, options: ContinuumOptions = {}) {
     const maxPoints = options.maxPoints ?? DEFAULT_MAX_POINTS;
     if (!Number.isInteger(maxPoints) || maxPoints < 1 || maxPoints > MAX_POINTS_LIMIT) {
       throw new KetamaError('ERR_KETAMA_INVALID_OPTION', `maxPoints must be an integer in 1..${MAX_POINTS_LIMIT}, got ${String(maxPoints)}`);
     }
+    if (buckets === null || typeof (buckets as Partial<Iterable<Bucket<A>>>)?.[Symbol.iterator] !== 'function') {
+      throw new KetamaError('ERR_KETAMA_INVALID_BUCKETS', 'buckets must be an iterable of { addr, weight } objects');
+    }
     const list = Array.from(buckets);
     const addrs: A[] = new Array(list.length);
+    const weights: number[] = new Array(list.length);
     const bases: number[] = new Array(list.length);
     let total = 0;
     for (let i = 0; i < list.length; i++) {
       const bucket = list[i];
       if (bucket === null || typeof bucket !== 'object') {
-        throw new KetamaError('ERR_KETAMA_INVALID_ADDRESS', `bucket ${i} must be an object { addr, weight }`);
+        throw new KetamaError('ERR_KETAMA_INVALID_BUCKETS', `bucket ${i} must be an object { addr, weight }`);
       }
       const { addr, weight } = bucket;
       if (!Number.isInteger(weight) || weight < 1) {
-        throw new KetamaError('ERR_KETAMA_INVALID_WEIGHT', `bucket ${i} (${String(addr)}): weight must be a positive integer, got ${String(weight)}`);
+        const where = typeof addr === 'string' ? addr : `${String(addr?.address)}:${String(addr?.port)}`;
+        throw new KetamaError('ERR_KETAMA_INVALID_WEIGHT', `bucket ${i} (${where}): weight must be a positive integer, got ${String(weight)}`);
       }
       total += weight * POINTS_PER_WEIGHT;
       if (total > maxPoints) {
@@ -72,6 +78,7 @@ export class Continuum<A extends BucketAddress = BucketAddress> {
         );
       }
       addrs[i] = addr;
+      weights[i] = weight;
       bases[i] = serverHashBase(serverText(addr, i));
     }
 
@@ -81,8 +88,8 @@ export class Continuum<A extends BucketAddress = BucketAddress> {
     for (let i = 0; i < list.length; i++) {
       const base = bases[i];
       let previous = 0;
-      for (let j = list[i].weight * POINTS_PER_WEIGHT; j > 0; j--) {
-        // Point j hashes host "\0" port followed by the previous point's hash, little-endian.
+      for (let j = weights[i] * POINTS_PER_WEIGHT; j > 0; j--) {
+        // A point hashes host "\0" port, then the previous point's hash (0 at first) as little-endian bytes.
         previous = crc32Final(crc32UpdateUint32LE(base, previous));
         packed[k++] = previous * BUCKET_SLOTS + i;
       }
@@ -145,7 +152,7 @@ export class Continuum<A extends BucketAddress = BucketAddress> {
     return idx < 0 ? -1 : this.#owners[idx];
   }
 
-  /** The address owning ring point `idx`, taken modulo the ring size; `undefined` on an empty ring. */
+  /** The address owning ring point `idx` (an integer, taken modulo the ring size); `undefined` on an empty ring. */
   getAddr(idx: number): A | undefined {
     const n = this.#hashes.length;
     if (n === 0) return undefined;

@@ -261,7 +261,19 @@ errors('zero, negative, fractional and non-number weights', () => {
 errors('unusable addresses', () => {
   const bad: unknown[] = ['', '10.0.0.1 :80', 'a;b', '10.0.0.1:80\n', 42, null, { address: 'example.com', port: 80 }, { address: '10.0.0.1', port: 70000 }, { address: '10.0.0.1', port: 1.5 }, { address: '::1' }];
   for (const addr of bad) expectError('ERR_KETAMA_INVALID_ADDRESS', () => new Continuum([{ addr, weight: 1 } as Bucket]), /bucket 0/);
-  expectError('ERR_KETAMA_INVALID_ADDRESS', () => new Continuum([null as unknown as Bucket]), /bucket 0/);
+  expectError('ERR_KETAMA_INVALID_ADDRESS', () => new Continuum([{ addr: { address: '::1', port: -1 }, weight: 1 }]), /bucket 0: port -1/);
+});
+
+errors('buckets that are not an iterable of objects', () => {
+  expectError('ERR_KETAMA_INVALID_BUCKETS', () => new Continuum([null as unknown as Bucket]), /bucket 0 must be an object/);
+  expectError('ERR_KETAMA_INVALID_BUCKETS', () => new Continuum([{ addr: '10.0.0.1:80', weight: 1 }, 'x' as unknown as Bucket]), /bucket 1/);
+  for (const bad of [undefined, null, 42, { addr: '10.0.0.1:80', weight: 1 }]) {
+    expectError('ERR_KETAMA_INVALID_BUCKETS', () => new Continuum(bad as unknown as Bucket[]), /iterable/);
+  }
+});
+
+errors('a weight error names an object address by ip:port', () => {
+  expectError('ERR_KETAMA_INVALID_WEIGHT', () => new Continuum([{ addr: { address: '10.9.0.1', port: 81 }, weight: 0 }]), /bucket 0 \(10\.9\.0\.1:81\)/);
 });
 
 errors('maxPoints bounds the ring', () => {
