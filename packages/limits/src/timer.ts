@@ -1,4 +1,4 @@
-import { coarseNow } from './clock.js';
+import { COARSE_CLOCK_RESOLUTION_MS, coarseNow } from './clock.js';
 import { LimitsError } from './errors.js';
 import { describe } from './hash.js';
 
@@ -10,6 +10,7 @@ export interface TimerManagerOptions {
   unref?: boolean;
 }
 
+const RECENT_BUCKETS = 64;
 // Node's timers take at most 2^31 - 1 ms; a longer wait is re-armed in steps.
 const MAX_NODE_DELAY_MS = 0x7fff_ffff;
 
@@ -20,13 +21,15 @@ const MAX_NODE_DELAY_MS = 0x7fff_ffff;
 export class FastTimer {
   /** @internal */ callback: ((arg: unknown) => void) | null;
   /** @internal */ arg: unknown;
-  /** @internal */ previous: FastTimer | null = null;
-  /** @internal */ next: FastTimer | null = null;
+  /** @internal */ previous: FastTimer | null;
+  /** @internal */ next: FastTimer | null;
 
   /** @internal */
-  constructor(callback: ((arg: unknown) => void) | null, arg: unknown) {
+  constructor(callback: ((arg: unknown) => void) | null, arg: unknown, previous: FastTimer | null, next: FastTimer | null) {
     this.callback = callback;
     this.arg = arg;
+    this.previous = previous;
+    this.next = next;
   }
 
   /** True until the timer fires or is cleared. */
@@ -39,8 +42,7 @@ export class FastTimer {
 class Bucket {
   readonly tick: number;
   readonly deadline: number;
-  readonly head = new FastTimer(null, undefined);
-  nodeTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly head = new FastTimer(null, undefined, null, null);
 
   constructor(tick: number, deadline: number) {
     this.tick = tick;
@@ -60,8 +62,9 @@ export class TimerManager {
   readonly tickMs: number;
   readonly #unref: boolean;
   readonly #buckets = new Map<number, Bucket>();
-  // The bucket used last: consecutive timers with the same delay hit it without a Map lookup.
-  #lastBucket: Bucket | undefined;
+  // Recently used buckets by tick modulo 64: timers with the few delays a program uses find their
+  // bucket with an array read instead of a Map lookup.
+  readonly #recent = new Array<Bucket | undefined>(RECENT_BUCKETS).fill(undefined);
   // One bound function per manager (not per bucket) for Node's timers to call.
   readonly #onBucketDue = (bucket: Bucket): void => this.#fire(bucket);
 
@@ -76,9 +79,9 @@ export class TimerManager {
   }
 
   /**
-   * Calls `callback(arg)` once, at the first tick at least `ms` after now (now as Node's timers see
-   * it: the start of the current run of JavaScript). Passing `arg` instead of a closure saves one
-   * allocation on hot paths.
+   * Calls `callback(arg)` once, at the first tick at least `ms` after now. Now is read from
+   * {@link coarseNow}, so its resolution is added to the delay to never fire early. Passing `arg`
+   * instead of a closure saves one allocation on hot paths.
    * @throws LimitsError `ERR_LIMITS_INVALID_CALLBACK`, `ERR_LIMITS_INVALID_DELAY` (ms not a finite number >= 0)
    */
   setTimeout<T>(callback: (arg: T) => void, ms: number, arg?: T): FastTimer {
@@ -86,18 +89,16 @@ export class TimerManager {
       throw new LimitsError('ERR_LIMITS_INVALID_CALLBACK', `fast timeout callback must be a function, got ${describe(callback)}`);
     }
     checkDelay(ms);
-    const tick = Math.ceil((coarseNow() + ms) / this.tickMs);
-    let bucket = this.#lastBucket;
+    const tick = Math.ceil((coarseNow() + ms + COARSE_CLOCK_RESOLUTION_MS) / this.tickMs);
+    const slot = tick & (RECENT_BUCKETS - 1);
+    let bucket = this.#recent[slot];
     if (bucket === undefined || bucket.tick !== tick) {
-      bucket = this.#buckets.get(tick);
-      if (bucket === undefined) bucket = this.#openBucket(tick);
-      this.#lastBucket = bucket;
+      bucket = this.#buckets.get(tick) ?? this.#openBucket(tick);
+      this.#recent[slot] = bucket;
     }
-    const timer = new FastTimer(callback as (arg: unknown) => void, arg);
     const head = bucket.head;
     const last = head.previous!;
-    timer.previous = last;
-    timer.next = head;
+    const timer = new FastTimer(callback as (arg: unknown) => void, arg, last, head);
     last.next = timer;
     head.previous = timer;
     return timer;
@@ -142,7 +143,6 @@ export class TimerManager {
     const delay = Math.min(Math.max(0, Math.ceil(bucket.deadline - now)), MAX_NODE_DELAY_MS);
     const nodeTimer = setTimeout(this.#onBucketDue, delay, bucket);
     if (this.#unref) nodeTimer.unref();
-    bucket.nodeTimer = nodeTimer;
   }
 
   // Runs the timers of `bucket` once its deadline has passed.
@@ -155,7 +155,8 @@ export class TimerManager {
     }
     // Closed first, so timers set by the callbacks below go to a fresh bucket.
     this.#buckets.delete(bucket.tick);
-    if (this.#lastBucket === bucket) this.#lastBucket = undefined;
+    const slot = bucket.tick & (RECENT_BUCKETS - 1);
+    if (this.#recent[slot] === bucket) this.#recent[slot] = undefined;
     const head = bucket.head;
     for (let timer = head.next!; timer !== head; timer = head.next!) {
       const callback = timer.callback!;
