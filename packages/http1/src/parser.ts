@@ -61,10 +61,16 @@ const COLON = 0x3a;
 const VALUE_CHARS = new Uint8Array(256);
 /** Request-target bytes: visible ASCII (RFC 9112 §3.2 with RFC 3986); llhttp rejects obs-text too. */
 const URL_CHARS = new Uint8Array(256);
-/** Reason-phrase bytes (RFC 9112 §4): HTAB, SP, VCHAR, obs-text. */
+/** Reason-phrase bytes: RFC 9112 §4 says HTAB, SP, VCHAR, obs-text; llhttp takes any but CR and LF. */
 const REASON_CHARS = new Uint8Array(256);
 /** quoted-string content of a chunk extension (RFC 9110 §5.6.4): qdtext. */
 const QDTEXT = new Uint8Array(256);
+/** RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
+const SCHEME_CHARS = new Uint8Array(256);
+for (let c = 0; c < 256; c++) {
+  const l = c | 0x20;
+  if ((l >= 0x61 && l <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e) SCHEME_CHARS[c] = 1;
+}
 /** Hex digit values, -1 for other bytes. */
 const HEX = new Int8Array(256).fill(-1);
 for (let c = 0x20; c <= 0xff; c++) {
@@ -72,7 +78,9 @@ for (let c = 0x20; c <= 0xff; c++) {
   if (c > 0x20 && c < 0x7f) URL_CHARS[c] = 1;
 }
 VALUE_CHARS[0x7f] = REASON_CHARS[0x7f] = QDTEXT[0x7f] = 0;
-VALUE_CHARS[HTAB] = REASON_CHARS[HTAB] = QDTEXT[HTAB] = 1;
+VALUE_CHARS[HTAB] = QDTEXT[HTAB] = 1;
+for (let c = 0; c < 0x20; c++) if (c !== CR && c !== LF) REASON_CHARS[c] = 1;
+REASON_CHARS[0x7f] = 1;
 QDTEXT[0x22] = QDTEXT[0x5c] = 0;
 for (let c = 0; c < 10; c++) HEX[0x30 + c] = c;
 for (let c = 0; c < 6; c++) HEX[0x41 + c] = HEX[0x61 + c] = 10 + c;
@@ -348,7 +356,9 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
       this.fail(H1_ERRORS.INVALID_URL, 'invalid character in request target', base + i);
     }
     const uriEnd = i;
-    i++;
+    this.checkTargetForm(data, start, methodEnd, uriStart, uriEnd, base);
+    while (i < end && data[i] === SP) i++;
+    if (i === end) return this.partialLine(start, end, limit, base, H1_ERRORS.START_LINE_TOO_LONG);
     if (i > limit) this.fail(H1_ERRORS.START_LINE_TOO_LONG, 'request line too long', base + limit);
     const next = this.httpVersion(data, i, end, base, true);
     if (next < 0) return this.partialLine(start, end, limit, base, H1_ERRORS.START_LINE_TOO_LONG);
@@ -356,6 +366,24 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
     this.method = methodString(data, start, methodEnd);
     this.uri = data.latin1Slice(uriStart, uriEnd);
     return next;
+  }
+
+  /**
+   * RFC 9112 §3.2: origin-form starts with "/", asterisk-form is "*", absolute-form with a scheme and
+   * "://"; any other start is authority-form, which only CONNECT uses (§3.2.3).
+   */
+  private checkTargetForm(data: Buffer, start: number, methodEnd: number, uriStart: number, uriEnd: number, base: number): void {
+    const c = data[uriStart];
+    if (c === 0x2f || c === 0x2a) return;
+    if (methodEnd - start === 7 && equalsLower(data, start, 'connect') && data[start] === 0x43) return;
+    let i = uriStart;
+    if ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a) {
+      while (i < uriEnd && SCHEME_CHARS[data[i]] === 1) i++;
+      if (i + 3 <= uriEnd && data[i] === COLON && data[i + 1] === 0x2f && data[i + 2] === 0x2f) return;
+      if (i < uriEnd && data[i] === COLON) i++;
+      while (i < uriEnd && data[i] === 0x2f) i++;
+    }
+    this.fail(H1_ERRORS.INVALID_URL, 'request target is not in origin-, absolute- or asterisk-form', base + i);
   }
 
   // RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ] CRLF
@@ -510,7 +538,7 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
     this.headerBytes += lineEnd - start;
     const fields = trailer ? (this.trailers ??= new HeaderMap()) : (this.headers as HeaderMap);
     if (fields.size >= this.maxHeaderCount) this.fail(H1_ERRORS.TOO_MANY_HEADERS, `more than ${this.maxHeaderCount} fields`, base + start);
-    if (!trailer) this.framingField(data, start, nameEnd, valueStart, valueEnd, lineEnd, base);
+    if (!trailer) this.framingField(data, start, nameEnd, valueStart, valueEnd, i, lineEnd, base);
     fields.appendUnchecked(data.latin1Slice(start, nameEnd), data.latin1Slice(valueStart, valueEnd));
     return lineEnd;
   }
@@ -521,7 +549,7 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
   }
 
   /** Records the fields that decide framing and connection handling. */
-  private framingField(data: Buffer, start: number, nameEnd: number, valueStart: number, valueEnd: number, lineEnd: number, base: number): void {
+  private framingField(data: Buffer, start: number, nameEnd: number, valueStart: number, valueEnd: number, rawValueEnd: number, lineEnd: number, base: number): void {
     const len = nameEnd - start;
     const c = data[start] | 0x20;
     if (len === 14 && c === 0x63 && equalsLower(data, start, 'content-length')) {
@@ -546,7 +574,7 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
       // RFC 9112 §6.3 rule 4: in a request nothing may follow chunked; llhttp fails at once.
       if (this.chunkedFinal && this.kind === 'request') this.fail(H1_ERRORS.INVALID_TRANSFER_ENCODING, 'Transfer-Encoding after chunked', base + valueStart + 1);
       this.transferEncoding = true;
-      this.transferCodings(data, valueStart, valueEnd, base);
+      this.transferCodings(data, valueStart, rawValueEnd, base);
     } else if (len === 10 && c === 0x63 && equalsLower(data, start, 'connection')) {
       this.connectionOptions(data, valueStart, valueEnd);
     } else if (len === 7 && c === 0x75 && equalsLower(data, start, 'upgrade')) {
@@ -554,25 +582,30 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
     }
   }
 
-  // RFC 9112 §6.1: Transfer-Encoding = #transfer-coding; chunked at most once and only last.
+  // RFC 9112 §6.1: Transfer-Encoding = #transfer-coding; chunked at most once and only last. Token
+  // boundaries follow llhttp: `chunked` counts only when followed by spaces and then the end or a comma.
   private transferCodings(data: Buffer, i: number, end: number, base: number): void {
+    const request = this.kind === 'request';
     while (i < end) {
       const c = data[i];
-      if (c === 0x2c && this.chunkedFinal && this.kind === 'request') this.fail(H1_ERRORS.INVALID_TRANSFER_ENCODING, 'transfer coding after chunked', base + i + 1);
       if (c === 0x2c || c === SP || c === HTAB) {
         i++; // RFC 9110 §5.6.1: empty list elements are ignored
         continue;
       }
       const from = i;
       while (i < end && data[i] !== 0x2c && data[i] !== SP && data[i] !== HTAB && data[i] !== 0x3b) i++;
-      const chunked = i - from === 7 && equalsLower(data, from, 'chunked');
-      if (this.chunkedFinal) {
-        // Anything after chunked: a second chunked is never valid; another coding makes it non-final.
-        if (chunked) this.fail(H1_ERRORS.INVALID_TRANSFER_ENCODING, 'chunked applied twice', base + from);
-        this.chunkedFinal = false;
-      } else this.chunkedFinal = chunked;
+      let chunked = i - from === 7 && equalsLower(data, from, 'chunked');
       if (!chunked && !isKnownCoding(data, from, i)) this.unknownCoding = true;
-      // Transfer-coding parameters (";q=...") are not for chunked; skip to the next element.
+      let j = i;
+      while (j < end && data[j] === SP) j++;
+      if (chunked && j < end && data[j] !== 0x2c) chunked = false; // "chunked;q=1", "chunked\t": another token
+      if (chunked && j < end && request) {
+        // RFC 9112 §6.3 rule 4: in a request nothing may follow chunked; llhttp fails at the comma.
+        this.fail(H1_ERRORS.INVALID_TRANSFER_ENCODING, 'transfer coding after chunked', base + j + 1);
+      }
+      this.chunkedFinal = chunked && j === end;
+      // Skip the rest of this element (parameters, stray bytes) up to the next comma.
+      i = j;
       while (i < end && data[i] !== 0x2c) i++;
     }
   }
@@ -681,7 +714,11 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
       const h = HEX[data[i]];
       if (h < 0) break;
       size = size * 16 + h;
-      if (size > MAX_SAFE) this.fail(H1_ERRORS.INVALID_CHUNK_SIZE, 'chunk size overflow', base + overflowOffset(data, start, end, 16));
+      if (size > MAX_SAFE) {
+        const at = overflowOffset(data, start, end, 16);
+        if (at === end) return this.partialChunkLine(end, limit, base); // where it overflows 64 bits is not known yet
+        this.fail(H1_ERRORS.INVALID_CHUNK_SIZE, 'chunk size overflow', base + at);
+      }
       i++;
     }
     if (i === end) return this.partialChunkLine(end, limit, base);
@@ -691,7 +728,8 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
       const nameStart = i;
       while (i < end && TOKEN_CHARS[data[i]] === 1) i++;
       if (i === end) return this.partialChunkLine(end, limit, base);
-      if (i === nameStart) this.fail(H1_ERRORS.INVALID_CHUNK_EXTENSION, 'invalid character in chunk extension name', base + i + 1);
+          // llhttp admits empty names (";=v", ";;") and empty values (";n="); we follow it.
+      if (i === nameStart && data[i] !== 0x3d && data[i] !== 0x3b) this.fail(H1_ERRORS.INVALID_CHUNK_EXTENSION, 'invalid character in chunk extension name', base + i + 1);
       if (data[i] === 0x3d) {
         i++;
         if (i === end) return this.partialChunkLine(end, limit, base);
@@ -713,7 +751,7 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
           const valueStart = i;
           while (i < end && TOKEN_CHARS[data[i]] === 1) i++;
           if (i === end) return this.partialChunkLine(end, limit, base);
-          if (i === valueStart) this.fail(H1_ERRORS.INVALID_CHUNK_EXTENSION, 'invalid character in chunk extension value', base + i + 1);
+          if (i === valueStart && data[i] !== CR && data[i] !== 0x3b) this.fail(H1_ERRORS.INVALID_CHUNK_EXTENSION, 'invalid character in chunk extension value', base + i + 1);
         }
       }
       if (data[i] !== 0x3b && data[i] !== CR) this.fail(H1_ERRORS.INVALID_CHUNK_EXTENSION, 'invalid character in chunk extensions', base + i + 1);

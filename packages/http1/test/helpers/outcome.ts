@@ -218,3 +218,104 @@ export function diffOutcome(ours: Outcome, theirs: Outcome, opts: { compareTrail
   if (eb.code !== 14 && ea.offset !== eb.offset) return `error offset differs: ours ${ea.offset} theirs ${eb.offset} (${ea.ours})`;
   return '';
 }
+
+interface WasmParser {
+  onHeadersComplete?: (m: { versionMajor: number; versionMinor: number; rawHeaders: string[]; method?: number; url?: string; statusCode?: number; statusMessage?: string; upgrade: boolean }) => number;
+  onBody?: (b: Uint8Array) => number;
+  onMessageComplete?: () => number;
+  execute(data: Uint8Array): number;
+  getErrorName(code: number): string | undefined;
+  getErrorPosition(): number;
+  destroy(): void;
+}
+const wasm = require('llhttp-wasm') as { createParser(type: string): WasmParser };
+
+/**
+ * Runs llhttp-wasm (strict) over `input` in one piece. It decodes strings as UTF-8, so compare it with
+ * {@link utf8View} of our outcome; it does not report trailers.
+ */
+export function runWasm(kind: 'request' | 'response', input: Buffer): Outcome {
+  const p = wasm.createParser(kind === 'request' ? 'REQUEST' : 'RESPONSE');
+  const messages: Message[] = [];
+  let current: Message | null = null;
+  let upgradeSeen = false;
+  p.onHeadersComplete = (h) => {
+    const m: Message = { version: `${h.versionMajor}.${h.versionMinor}`, headers: toPairs(h.rawHeaders), body: '', trailers: [], complete: false };
+    if (kind === 'request') {
+      m.method = nativeMethods[h.method as number];
+      m.url = h.url;
+    } else {
+      m.status = h.statusCode;
+      m.reason = h.statusMessage ?? '';
+    }
+    messages.push(m);
+    current = m;
+    upgradeSeen = h.upgrade;
+    return 0;
+  };
+  p.onBody = (b) => {
+    if (current) current.body += Buffer.from(b).toString('utf8');
+    return 0;
+  };
+  p.onMessageComplete = () => {
+    if (current) current.complete = true;
+    return 0;
+  };
+  const r = p.execute(input);
+  const pos = p.getErrorPosition();
+  p.destroy();
+  if (r !== 0) {
+    const name = p.getErrorName(r) ?? '';
+    return { messages, error: { code: LLHTTP_NAMES[name] ?? r, offset: pos } };
+  }
+  void upgradeSeen;
+  return { messages };
+}
+
+/** Our outcome with strings re-decoded as UTF-8 and trailers dropped, to compare with llhttp-wasm. */
+export function utf8View(o: Outcome): Outcome {
+  const u = (s: string | undefined): string | undefined => (s === undefined ? s : Buffer.from(s, 'latin1').toString('utf8'));
+  return {
+    error: o.error,
+    messages: o.messages.map((m) => ({
+      ...m,
+      url: u(m.url),
+      reason: u(m.reason),
+      headers: m.headers.map(([n, v]) => [u(n) as string, u(v) as string] as [string, string]),
+      body: u(m.body) as string,
+      trailers: [],
+    })),
+  };
+}
+
+/** Methods llhttp knows (it rejects every other token; RFC 9110 §9.1 allows any). */
+export const LLHTTP_METHODS: ReadonlySet<string> = new Set(nativeMethods);
+
+/**
+ * Why a difference between us and llhttp is deliberate, or '' when it is not. Each reason is a row of
+ * the README's divergence table.
+ */
+export function knownDivergence(kind: 'request' | 'response', input: Buffer, ours: Outcome, theirs: Outcome): string {
+  const text = input.toString('latin1');
+  if (kind === 'request' && theirs.error?.code === 6) {
+    // We accept any token, so an unknown method's line is only judged once it ends.
+    if (!ours.error) return 'method outside llhttp list (RFC 9110 §9.1)';
+    for (const m of ours.messages) if (m.method !== undefined && !LLHTTP_METHODS.has(m.method)) return 'method outside llhttp list (RFC 9110 §9.1)';
+    for (const m of text.matchAll(/(?:^|\n)[\r\n]*([!#$%&'*+\-.^_`|~0-9A-Za-z]+) /g)) {
+      if (!LLHTTP_METHODS.has(m[1])) return 'method outside llhttp list (RFC 9110 §9.1)';
+    }
+  }
+  if (kind === 'response' && ours.error?.ours === 'ERR_H1_LF_EXPECTED' && /^HTTP\/1\.\d [^\r\n]*\r[^\n]/.test(text)) return 'bare CR after the status line (RFC 9112 §2.2)';
+  if (theirs.messages.some((m) => m.version === '0.9' || m.version === '2.0')) return 'HTTP/0.9 or HTTP/2.0 start line (RFC 9112 §2.3)';
+  // Requests whose Transfer-Encoding does not end in chunked: same error and offset, but llhttp
+  // reports the head first and we do not.
+  const last = theirs.messages[theirs.messages.length - 1];
+  if (
+    kind === 'request' && theirs.error?.code === 15 && (ours.error?.ours === 'ERR_H1_INVALID_TRANSFER_ENCODING' || ours.error?.ours === 'ERR_H1_UNKNOWN_TRANSFER_CODING') &&
+    ours.error.offset === theirs.error.offset && last && !last.complete && ours.messages.length === theirs.messages.length - 1
+  ) return 'request Transfer-Encoding rejected before the head is reported (RFC 9112 §6.3 rule 4)';
+  // llhttp 9.4.2 (the fixtures) accepts HTAB around a Content-Length value; 9.3.1 (Node 20, and this
+  // llhttp-wasm) rejects a trailing one. We follow the newer llhttp.
+  if (theirs.error?.code === 11 && /Content-Length:[^\r\n]*\d[ ]*\t/i.test(text)) return 'HTAB after Content-Length (llhttp 9.4.2 accepts, 9.3.1 rejects)';
+  return '';
+}
