@@ -43,10 +43,13 @@ export class MemoryCache<K, V> {
 
   /**
    * @param size the most entries held.
-   * @throws InvalidOptionError when `size` is not a positive integer.
+   * @throws InvalidOptionError when `size` is not an integer from 1 to 2^24.
    */
   constructor(size: number, options: MemoryCacheOptions<K> = {}) {
-    if (!Number.isSafeInteger(size) || size < 1) throw new InvalidOptionError(`MemoryCache: size must be a positive integer, got ${size}`);
+    // 2^24: the most entries a V8 Map holds.
+    if (!Number.isSafeInteger(size) || size < 1 || size > 2 ** 24) {
+      throw new InvalidOptionError(`MemoryCache: size must be an integer from 1 to ${2 ** 24}, got ${size}`);
+    }
     this.store = new TinyUfo<K, Node<V>>(size, size, { hashKey: options.hashKey });
     this.clock = options.clock ?? defaultClock;
   }

@@ -32,6 +32,8 @@ const USES_CAP = 3;
 // S3-FIFO's small queue holds ~10% of the weight (Yang et al., SOSP'23 §4).
 const SMALL_QUEUE_SHARE = 0.1;
 const MAX_WEIGHT = 0xffffffff;
+// V8's Map holds at most 2^24 entries.
+const MAX_ENTRIES = 1 << 24;
 // Shared by every put that evicts nothing; frozen so that no caller can fill it.
 const NO_ENTRIES: never[] = Object.freeze([]) as never[];
 
@@ -69,15 +71,17 @@ export class TinyUfo<K, V> {
 
   /**
    * @param totalWeightLimit the most total weight held (with weight 1 per entry: the entry count).
-   * @param estimatedSize the expected number of entries; sizes the frequency sketch and the first slot arrays.
-   * @throws InvalidOptionError when either is not a positive safe integer.
+   * @param estimatedSize the expected number of entries (not weight); sizes the frequency sketch
+   *   (~11 bytes per entry) and the first slot arrays, which grow when needed.
+   * @throws InvalidOptionError when either is not a positive safe integer, or `estimatedSize`
+   *   exceeds 2^24, the most entries a V8 `Map` holds.
    */
-  constructor(totalWeightLimit: number, estimatedSize: number = totalWeightLimit, options: TinyUfoOptions<K> = {}) {
+  constructor(totalWeightLimit: number, estimatedSize: number, options: TinyUfoOptions<K> = {}) {
     if (!Number.isSafeInteger(totalWeightLimit) || totalWeightLimit < 1) {
       throw new InvalidOptionError(`TinyUfo: totalWeightLimit must be a positive integer, got ${totalWeightLimit}`);
     }
-    if (!Number.isSafeInteger(estimatedSize) || estimatedSize < 1) {
-      throw new InvalidOptionError(`TinyUfo: estimatedSize must be a positive integer, got ${estimatedSize}`);
+    if (!Number.isSafeInteger(estimatedSize) || estimatedSize < 1 || estimatedSize > MAX_ENTRIES) {
+      throw new InvalidOptionError(`TinyUfo: estimatedSize must be an integer from 1 to ${MAX_ENTRIES} (entries, not weight), got ${estimatedSize}`);
     }
     this.totalWeightLimit = totalWeightLimit;
     this.smallWeightLimit = Math.floor(totalWeightLimit * SMALL_QUEUE_SHARE) + 1;
@@ -130,7 +134,7 @@ export class TinyUfo<K, V> {
   /**
    * Inserts or updates an entry and returns what left the cache to make room. When TinyLFU judges
    * the single entry it would evict more popular than the newcomer, the newcomer is returned instead
-   * and the cache is unchanged. An entry heavier than `totalWeightLimit` is returned at once.
+   * and no entry leaves. An entry heavier than `totalWeightLimit` is returned at once.
    * @throws InvalidWeightError when `weight` is not an integer from 1 to 2^32-1.
    */
   put(key: K, value: V, weight: number = 1): readonly Evicted<K, V>[] {

@@ -45,7 +45,7 @@ basics('holds at most size entries', () => {
 });
 
 basics('bad sizes throw ERR_CACHE_INVALID_OPTION', () => {
-  for (const bad of [0, -1, 1.5, NaN]) {
+  for (const bad of [0, -1, 1.5, NaN, 2 ** 24 + 1]) {
     assert.throws(() => new MemoryCache(bad), (e: CacheError) => e instanceof InvalidOptionError && e.code === 'ERR_CACHE_INVALID_OPTION');
   }
 });

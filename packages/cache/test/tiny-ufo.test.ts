@@ -131,7 +131,7 @@ admission('a newcomer that keeps coming back is eventually admitted', () => {
 const weights = suite('TinyUfo weights');
 
 weights('bad weights throw ERR_CACHE_INVALID_WEIGHT and change nothing', () => {
-  const cache = new TinyUfo<string, number>(10);
+  const cache = new TinyUfo<string, number>(10, 10);
   for (const bad of [0, -1, 1.5, NaN, Infinity, 2 ** 32, '3' as unknown as number]) {
     const error = (() => {
       try {
@@ -154,6 +154,9 @@ weights('bad limits throw ERR_CACHE_INVALID_OPTION', () => {
     assert.throws(() => new TinyUfo(bad, 10), (e: CacheError) => e instanceof InvalidOptionError && e.code === 'ERR_CACHE_INVALID_OPTION');
     assert.throws(() => new TinyUfo(10, bad), (e: CacheError) => e.code === 'ERR_CACHE_INVALID_OPTION');
   }
+  // A byte limit passed as the entry estimate would size a multi-gigabyte sketch: refused.
+  assert.throws(() => new TinyUfo(1e9, 1e9), (e: CacheError) => e.code === 'ERR_CACHE_INVALID_OPTION' && /entries, not weight/.test(e.message));
+  assert.is(new TinyUfo(1e9, 1000).totalWeightLimit, 1e9);
 });
 
 weights('one heavy newcomer evicts as many entries as it needs', () => {
@@ -166,7 +169,7 @@ weights('one heavy newcomer evicts as many entries as it needs', () => {
 });
 
 weights('an entry heavier than the whole cache is returned at once, nothing evicted', () => {
-  const cache = new TinyUfo<number, number>(10);
+  const cache = new TinyUfo<number, number>(10, 10);
   cache.put(1, 1, 4);
   assert.equal(cache.put(2, 2, 11), [{ key: 2, value: 2, weight: 11 }]);
   assert.is(cache.get(1), 1);
@@ -174,7 +177,7 @@ weights('an entry heavier than the whole cache is returned at once, nothing evic
 });
 
 weights('updating a key replaces value and weight, evicting others if it grew', () => {
-  const cache = new TinyUfo<number, string>(10);
+  const cache = new TinyUfo<number, string>(10, 10);
   cache.put(1, 'a', 3);
   cache.put(2, 'b', 3);
   cache.put(3, 'c', 3);
@@ -231,7 +234,7 @@ access('put/remove churn below the limit does not grow memory without bound', ()
 });
 
 access('keys may be strings, numbers, bigints and booleans; others need hashKey', () => {
-  const cache = new TinyUfo<unknown, number>(10);
+  const cache = new TinyUfo<unknown, number>(10, 10);
   cache.put('1', 1);
   cache.put(1, 2);
   cache.put(1n, 3);
