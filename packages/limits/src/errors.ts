@@ -31,3 +31,11 @@ export class TimeoutError extends LimitsError {
     this.timeoutMs = timeoutMs;
   }
 }
+
+/** Names a bad value in an error message: its type and, for primitives, the value (long strings cut). */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
+  if (typeof value === 'object') return value.constructor?.name ?? 'object';
+  return `${typeof value} ${String(value)}`;
+}

@@ -1,5 +1,5 @@
-import { LimitsError } from './errors.js';
-import { describe, hashKey, keyHash, mix32, randomSeed, seeds, type Key } from './hash.js';
+import { LimitsError, describe } from './errors.js';
+import { hashKey, keyHash, mix32, randomSeed, seeds, type Key } from './hash.js';
 
 /** Options of {@link Estimator}. */
 export interface EstimatorOptions {

@@ -1,4 +1,4 @@
-import { LimitsError } from './errors.js';
+import { LimitsError, describe } from './errors.js';
 
 /** A key of the sketches: strings hash by UTF-16 code unit, bytes by byte, so `'a'` and `[0x61]` differ. */
 export type Key = string | Uint8Array;
@@ -66,11 +66,4 @@ export function seeds(count: number, seed: number): Int32Array {
 /** A random 32-bit seed; Math.random is enough here, the seed only needs to be unknown to peers. */
 export function randomSeed(): number {
   return (Math.random() * 0x1_0000_0000) | 0;
-}
-
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
-  if (typeof value === 'object') return value.constructor?.name ?? 'object';
-  return `${typeof value} ${String(value)}`;
 }

@@ -1,6 +1,6 @@
 import { Estimator, checkCount } from './estimator.js';
-import { LimitsError } from './errors.js';
-import { describe, type Key } from './hash.js';
+import { LimitsError, describe } from './errors.js';
+import type { Key } from './hash.js';
 
 /** Options of {@link Inflight}. */
 export interface InflightOptions {
@@ -62,7 +62,7 @@ export class InflightGuard {
   readonly #key: Key;
   #released = false;
 
-  /** @internal Created by {@link Inflight.incr}. */
+  /** Created by {@link Inflight.incr}; holds `value` of `key` in `estimator`, which `incr` already added. */
   constructor(estimator: Estimator, key: Key, value: number, estimate: number) {
     this.#estimator = estimator;
     this.#key = key;

@@ -1,7 +1,7 @@
 import { coarseNow, type Clock } from './clock.js';
-import { LimitsError } from './errors.js';
+import { LimitsError, describe } from './errors.js';
 import { Estimator } from './estimator.js';
-import { describe, type Key } from './hash.js';
+import type { Key } from './hash.js';
 
 /** Options of {@link Rate}. */
 export interface RateOptions {

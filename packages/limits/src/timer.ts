@@ -1,6 +1,5 @@
 import { COARSE_CLOCK_RESOLUTION_MS, coarseNow } from './clock.js';
-import { LimitsError } from './errors.js';
-import { describe } from './hash.js';
+import { LimitsError, describe } from './errors.js';
 
 /** Options of {@link TimerManager}. */
 export interface TimerManagerOptions {
