@@ -44,6 +44,15 @@ basics('holds at most size entries', () => {
   assert.equal(cache.get(999), { value: 999, status: 'hit' });
 });
 
+basics('object keys work with a hashKey option', () => {
+  const cache = new MemoryCache<{ id: number }, string>(10, { hashKey: (k) => k.id });
+  const key = { id: 1 };
+  cache.put(key, 'one');
+  assert.equal(cache.get(key), { value: 'one', status: 'hit' });
+  assert.equal(cache.get({ id: 1 }), { value: undefined, status: 'miss' }, 'keys compare by identity, as in Map');
+  assert.throws(() => new MemoryCache<object, string>(10).put({}, 'x'), (e: CacheError) => e.code === 'ERR_CACHE_UNHASHABLE_KEY');
+});
+
 basics('bad sizes throw ERR_CACHE_INVALID_OPTION', () => {
   for (const bad of [0, -1, 1.5, NaN, 2 ** 24 + 1]) {
     assert.throws(() => new MemoryCache(bad), (e: CacheError) => e instanceof InvalidOptionError && e.code === 'ERR_CACHE_INVALID_OPTION');

@@ -61,6 +61,28 @@ coalescing('500 concurrent misses run the lookup once and share its value', asyn
   assert.equal(hit, { value: 'value of k', status: 'hit' });
 });
 
+coalescing('200 keys × 5 concurrent misses each: exactly one lookup per key', async () => {
+  const calls = new Map<number, number>();
+  const cache = new RTCache<number, number>({
+    size: 1000,
+    lookup: async (key) => {
+      calls.set(key, (calls.get(key) ?? 0) + 1);
+      await new Promise((resolve) => setTimeout(resolve, key % 7));
+      return { value: key * 2 };
+    },
+  });
+  const pending: Array<Promise<ReadThroughResult<number>> | ReadThroughResult<number>> = [];
+  for (let round = 0; round < 5; round++) for (let key = 0; key < 200; key++) pending.push(cache.get(key));
+  const results = await Promise.all(pending);
+  assert.is(calls.size, 200);
+  for (const n of calls.values()) assert.is(n, 1);
+  results.forEach((r, i) => {
+    assert.is(r.value, (i % 200) * 2);
+    assert.is(r.status, i < 200 ? 'miss' : 'lockHit');
+  });
+  assert.is(cache.size, 200);
+});
+
 coalescing('different keys do not wait for each other', async () => {
   const lookup = gatedLookup((key) => ({ value: key.toUpperCase() }));
   const cache = new RTCache<string, string>({ size: 100, lookup: lookup.lookup });
