@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { LimitsError, Rate, proportionalRateEstimate, type RateComponents } from '../src/index.js';
+import { LimitsError, Rate, coarseNow, proportionalRateEstimate, type RateComponents } from '../src/index.js';
 
 // A hand-driven clock: tests move time instead of sleeping.
 function fakeClock(start = 0) {
@@ -108,6 +108,18 @@ observing('the default clock works without injection', () => {
   assert.is(rate.rate('k'), 0);
   const left = rate.msUntilNextInterval();
   assert.ok(left > 0 && left <= 60_000, `msUntilNextInterval ${left}`);
+});
+
+observing('with the default clock, intervals pass in real time', async () => {
+  const rate = new Rate(200);
+  const started = coarseNow(); // the same reading the Rate started its grid from
+  rate.observe('live', 3);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const now = coarseNow();
+  const intervals = Math.floor((now - started) / 200);
+  // Normally one interval has passed (3 events in 0.2 s = 15/s); a stalled machine may have passed two.
+  assert.is(rate.rate('live'), intervals === 1 ? 15 : 0, `${intervals} intervals passed`);
+  assert.is(rate.msUntilNextInterval(), started + (intervals + 1) * 200 - coarseNow());
 });
 
 const components = suite('Rate rateWith');
