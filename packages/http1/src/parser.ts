@@ -86,6 +86,8 @@ for (let c = 0; c < 10; c++) HEX[0x30 + c] = c;
 for (let c = 0; c < 6; c++) HEX[0x41 + c] = HEX[0x61 + c] = 10 + c;
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+/** Core's tchar table, held in this module so hot loops load it from a local. */
+const TOKEN: Uint8Array = TOKEN_CHARS;
 
 type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
 
@@ -507,8 +509,11 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
       // RFC 9112 §5.2: obs-fold is obsolete; a server may reject it, and llhttp does.
       this.fail(H1_ERRORS.OBS_FOLD, 'obsolete line folding', base + start);
     }
+    // Tables in locals: the scans below are the parser's hottest loops.
+    const token = TOKEN;
+    const valueChars = VALUE_CHARS;
     let i = start;
-    while (i < end && TOKEN_CHARS[data[i]] === 1) i++;
+    while (i < end && token[data[i]] === 1) i++;
     if (i === end) return this.partialField(end, limit, base);
     if (data[i] !== COLON || i === start) {
       // llhttp reports one byte further when the name is one it tracks (framing fields).
@@ -519,7 +524,7 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
     i++;
     while (i < end && (data[i] === SP || data[i] === HTAB)) i++;
     const valueStart = i;
-    while (i < end && VALUE_CHARS[data[i]] === 1) i++;
+    while (i < end && valueChars[data[i]] === 1) i++;
     if (i === end) return this.partialField(end, limit, base);
     const c = data[i];
     if (c !== CR) {
