@@ -1,12 +1,12 @@
 // @sluice/http2/hpack against hpack.js: encode the hpack-test-case raw-data header lists, and decode
 // the nghttp2 encoder's wire data of the same stories (one fresh context per story, blocks in order,
 // as on a connection). Each side uses its own native representation: flat [name, value, …] arrays
-// for ours, { name, value } objects for hpack.js. Medians of tinybench samples; rme is tinybench's
-// relative margin of error. Run: node --expose-gc --import tsx hpack.bench.ts
+// for ours, { name, value } objects for hpack.js. Throughput medians (tinybench p50) over rounds;
+// rme is tinybench's relative margin of error. Run: node --expose-gc --import tsx hpack.bench.ts
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { Bench, type Task } from 'tinybench';
+import { Bench } from 'tinybench';
 import { HpackDecoder, HpackEncoder } from '@sluice/http2/hpack';
 
 interface HpackJsHeader {
@@ -77,15 +77,14 @@ const blocks = lists.reduce((n, story) => n + story.length, 0);
 const wireBlocks = wires.reduce((n, story) => n + story.length, 0);
 
 let sink = 0;
-const bench = new Bench({ name: 'hpack', time: 2500, warmup: true });
-bench
-  .add('ours: encode', () => {
+const tasks: Record<string, () => void> = {
+  'ours: encode': () => {
     for (const story of lists) {
       const encoder = new HpackEncoder();
       for (const list of story) sink ^= encoder.encode(list).length;
     }
-  })
-  .add('hpack.js: encode', () => {
+  },
+  'hpack.js: encode': () => {
     for (const story of hpackJsLists) {
       const compressor = hpackJs.compressor.create({ table: { maxSize: 4096 } });
       for (const list of story) {
@@ -93,8 +92,8 @@ bench
         for (let chunk = compressor.read() as Buffer | null; chunk !== null; chunk = compressor.read() as Buffer | null) sink ^= chunk.length;
       }
     }
-  })
-  .add('ours: decode', () => {
+  },
+  'ours: decode': () => {
     const out: string[] = [];
     for (const story of wires) {
       const decoder = new HpackDecoder();
@@ -103,8 +102,8 @@ bench
         sink ^= decoder.decode(block, out).length;
       }
     }
-  })
-  .add('hpack.js: decode', () => {
+  },
+  'hpack.js: decode': () => {
     for (const story of wires) {
       const decompressor = hpackJs.decompressor.create({ table: { maxSize: 4096 } });
       for (const block of story) {
@@ -113,27 +112,42 @@ bench
         for (let field = decompressor.read(); field !== null; field = decompressor.read()) sink ^= 1;
       }
     }
-  });
+  },
+};
 
-await bench.run();
+// The machine is shared, so load drifts during a run: measure in interleaved rounds and take the
+// median of the per-round ratios (each round runs ours and hpack.js back to back).
+const ROUNDS = 7;
+const perRound: Record<string, Array<{ p50: number; rme: number }>> = {};
+for (let round = 0; round < ROUNDS; round++) {
+  const bench = new Bench({ name: `hpack round ${round + 1}`, time: 600, warmup: true });
+  for (const [name, fn] of Object.entries(tasks)) bench.add(name, fn);
+  await bench.run();
+  for (const task of bench.tasks) {
+    const r = task.result;
+    if (!('throughput' in r)) throw new Error(`${task.name}: ${r.state}`);
+    (perRound[task.name] ??= []).push({ p50: r.throughput.p50, rme: r.throughput.rme });
+  }
+}
 
-const stats = (task: Task | undefined) => {
-  const r = task?.result;
-  if (!r || !('throughput' in r)) throw new Error(`${task?.name}: ${r?.state}`);
-  return r;
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1];
 };
 const rows = (['encode', 'decode'] as const).map((what) => {
-  const ours = stats(bench.getTask(`ours: ${what}`));
-  const peer = stats(bench.getTask(`hpack.js: ${what}`));
+  const ours = perRound[`ours: ${what}`];
+  const peer = perRound[`hpack.js: ${what}`];
   const perRun = what === 'encode' ? blocks : wireBlocks;
+  const ratios = ours.map((o, i) => o.p50 / peer[i].p50);
   return {
     operation: `${what} ${perRun} header blocks`,
-    'ours blocks/s (p50)': Math.round(ours.throughput.p50 * perRun),
-    'ours rme %': ours.throughput.rme.toFixed(1),
-    'hpack.js blocks/s (p50)': Math.round(peer.throughput.p50 * perRun),
-    'hpack.js rme %': peer.throughput.rme.toFixed(1),
-    'ratio (ours / hpack.js)': (ours.throughput.p50 / peer.throughput.p50).toFixed(2) + 'x',
+    'ours blocks/s (p50)': Math.round(median(ours.map((o) => o.p50)) * perRun),
+    'ours rme %': median(ours.map((o) => o.rme)).toFixed(1),
+    'hpack.js blocks/s (p50)': Math.round(median(peer.map((o) => o.p50)) * perRun),
+    'hpack.js rme %': median(peer.map((o) => o.rme)).toFixed(1),
+    'ratio (ours / hpack.js)': median(ratios).toFixed(2) + 'x',
+    'ratio range over rounds': `${Math.min(...ratios).toFixed(2)}..${Math.max(...ratios).toFixed(2)}`,
   };
 });
-console.log(`source: ${source}; ${lists.length} stories; sink ${sink & 1}`);
+console.log(`source: ${source}; ${lists.length} stories; ${ROUNDS} interleaved rounds; sink ${sink & 1}`);
 console.table(rows);

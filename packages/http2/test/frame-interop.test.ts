@@ -64,13 +64,20 @@ async function capture(server: http2.Http2Server): Promise<Capture> {
   const closed: Promise<unknown>[] = [];
   const relay = net.createServer((downstream) => {
     const upstream = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-    downstream.on('data', (d: Buffer) => (toServer.push(Buffer.from(d)), upstream.write(d)));
-    upstream.on('data', (d: Buffer) => (toClient.push(Buffer.from(d)), downstream.write(d)));
+    downstream.on('data', (d: Buffer) => {
+      toServer.push(Buffer.from(d));
+      if (!upstream.writableEnded) upstream.write(d);
+    });
+    upstream.on('data', (d: Buffer) => {
+      toClient.push(Buffer.from(d));
+      if (!downstream.writableEnded) downstream.write(d);
+    });
     downstream.on('end', () => upstream.end());
     upstream.on('end', () => downstream.end());
     downstream.on('error', () => upstream.destroy());
     upstream.on('error', () => downstream.destroy());
-    closed.push(once(upstream, 'close'), once(downstream, 'close'));
+    // Not events.once: it rejects on 'error', and a reset while closing is fine here.
+    closed.push(new Promise((r) => upstream.on('close', r)), new Promise((r) => downstream.on('close', r)));
   });
   await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
   const client = http2.connect(`http://127.0.0.1:${(relay.address() as net.AddressInfo).port}`, {
@@ -244,8 +251,9 @@ ours('a POST with a CONTINUATION-sized block and padded DATA gets its response, 
     ]),
   );
   await done;
+  const closed = new Promise((r) => socket.on('close', r));
   socket.end(encodeGoaway(0, ErrorCode.NO_ERROR));
-  await once(socket, 'close');
+  await closed;
   const blocks = decodeBlocks(recorder.events);
   assert.is(field(blocks[0].fields, ':status'), '200');
   assert.is(field(blocks[0].fields, 'x-received'), String(body.length), 'nghttp2 read all our DATA');

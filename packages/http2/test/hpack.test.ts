@@ -249,6 +249,10 @@ encoding('octets 0x80-0xff round-trip as latin1; chars above 255 are refused', (
   const value = Array.from({ length: 128 }, (_, i) => String.fromCharCode(128 + i)).join('');
   assert.equal(new HpackDecoder().decode(new HpackEncoder().encode(['x-bin', value])), ['x-bin', value]);
   throwsCode(() => new HpackEncoder().encode(['x-snow', '\u2603']), 'ERR_HPACK_INVALID_FIELD', ErrorCode.INTERNAL_ERROR);
+  throwsCode(() => new HpackEncoder().encode(['x-snow', 'a'.repeat(200) + '\u2603']), 'ERR_HPACK_INVALID_FIELD', ErrorCode.INTERNAL_ERROR);
+  throwsCode(() => new HpackEncoder({ huffman: 'never' }).encode(['x-snow', '\u2603']), 'ERR_HPACK_INVALID_FIELD', ErrorCode.INTERNAL_ERROR);
+  const long = 'v'.repeat(300) + '\u00ff';
+  assert.equal(new HpackDecoder().decode(new HpackEncoder().encode(['x-long', long])), ['x-long', long]);
   throwsCode(() => new HpackEncoder().encode(['odd']), 'ERR_HPACK_INVALID_FIELD', ErrorCode.INTERNAL_ERROR);
 });
 encoding('size updates: smallest then final after a dip (RFC 7541 §4.2), table shrinks', () => {

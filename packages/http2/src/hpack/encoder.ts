@@ -2,7 +2,7 @@
 import { ErrorCode, Http2Error } from '../error.js';
 import { DynamicTable, ENTRY_OVERHEAD } from './dynamic-table.js';
 import { huffmanEncode, huffmanEncodedLength } from './huffman.js';
-import { STATIC_FIELD_INDEX, STATIC_NAME_INDEX, STATIC_TABLE_LENGTH } from './static-table.js';
+import { STATIC_NAME_INDEX, STATIC_TABLE_LENGTH } from './static-table.js';
 
 /**
  * How `set-cookie` fields are sent: `never-indexed` (default; cookies are secrets and no proxy may
@@ -24,35 +24,64 @@ export interface HpackEncoderOptions {
   huffman?: 'auto' | 'never';
 }
 
-/** Per name: the newest entry id with that name, and the newest id of each of its values. */
+/**
+ * Per name: the newest entry id with that name, and its distinct values with their newest ids.
+ * Parallel arrays, not a Map: a name rarely has more than a few values in a 4 KiB table, and a
+ * short scan beats creating and hashing into a Map per name.
+ */
 interface NameEntries {
   latest: number;
-  values: Map<string, number>;
+  values: string[];
+  ids: number[];
 }
 
 /** The encoder's dynamic table, with an index from fields to entry ids for lookups. */
 class IndexedTable extends DynamicTable {
   readonly byName = new Map<string, NameEntries>();
 
-  insert(name: string, value: string): void {
+  /** The newest id of the entry `name: value`, or -1. */
+  find(entries: NameEntries, value: string): number {
+    const values = entries.values;
+    for (let i = 0; i < values.length; i++) if (values[i] === value) return entries.ids[i];
+    return -1;
+  }
+
+  /** Inserts `name: value`; `entries` is what `byName` held for the name before, if anything. */
+  insert(name: string, value: string, entries: NameEntries | undefined): void {
     this.add(name, value);
     if (name.length + value.length + ENTRY_OVERHEAD > this.capacity) return;
     const id = this.inserted;
-    const entries = this.byName.get(name);
-    if (entries === undefined) {
-      this.byName.set(name, { latest: id, values: new Map([[value, id]]) });
-    } else {
-      entries.latest = id;
-      entries.values.set(value, id);
+    // Evictions by add() may have emptied and dropped the record.
+    if (entries === undefined || entries.ids.length === 0) {
+      this.byName.set(name, { latest: id, values: [value], ids: [id] });
+      return;
     }
+    entries.latest = id;
+    const values = entries.values;
+    for (let i = 0; i < values.length; i++) {
+      if (values[i] === value) {
+        entries.ids[i] = id;
+        return;
+      }
+    }
+    values.push(value);
+    entries.ids.push(id);
   }
 
-  protected override evicted(name: string, value: string, id: number): void {
+  protected override evicted(name: string, _value: string, id: number): void {
     const entries = this.byName.get(name);
     if (entries === undefined) return;
-    if (entries.values.get(value) === id) {
-      entries.values.delete(value);
-      if (entries.values.size === 0) this.byName.delete(name);
+    const ids = entries.ids;
+    for (let i = 0; i < ids.length; i++) {
+      if (ids[i] !== id) continue;
+      // Order does not matter: move the last pair into the hole.
+      const last = ids.length - 1;
+      ids[i] = ids[last];
+      entries.values[i] = entries.values[last];
+      ids.pop();
+      entries.values.pop();
+      if (last === 0) this.byName.delete(name);
+      return;
     }
   }
 }
@@ -155,22 +184,25 @@ export class HpackEncoder {
   }
 
   private field(name: string, value: string, forceNeverIndexed: boolean): void {
-    this.reserve(name.length + value.length + 16);
+    // Huffman codes of rare octets run up to 30 bits: room for 4 octets per char.
+    this.reserve(4 * (name.length + value.length) + 16);
     const table = this.table;
+    const known = STATIC_NAME_INDEX.get(name);
+    const entries = table.byName.get(name);
     let mode = 0x40; // literal with incremental indexing, 6-bit name index
     if (forceNeverIndexed || isSensitive(name, value, this.setCookie)) {
       mode = 0x10;
     } else {
-      const staticValues = STATIC_FIELD_INDEX.get(name);
-      const staticIndex = staticValues === undefined ? undefined : staticValues.get(value);
-      if (staticIndex !== undefined) {
-        this.integer(staticIndex, 7, 0x80);
-        return;
+      if (known !== undefined) {
+        const staticIndex = known.values.get(value);
+        if (staticIndex !== undefined) {
+          this.integer(staticIndex, 7, 0x80);
+          return;
+        }
       }
-      const entries = table.byName.get(name);
       if (entries !== undefined) {
-        const id = entries.values.get(value);
-        if (id !== undefined) {
+        const id = table.find(entries, value);
+        if (id > 0) {
           this.integer(STATIC_TABLE_LENGTH + table.indexOfId(id), 7, 0x80);
           return;
         }
@@ -180,11 +212,9 @@ export class HpackEncoder {
       if (entrySize * 4 > table.capacity * 3) mode = 0x00;
       else if (name === 'set-cookie' && this.setCookie === 'without-indexing') mode = 0x00;
     }
-    let nameIndex = STATIC_NAME_INDEX.get(name) ?? 0;
-    if (nameIndex === 0) {
-      const entries = table.byName.get(name);
-      if (entries !== undefined) nameIndex = STATIC_TABLE_LENGTH + table.indexOfId(entries.latest);
-    }
+    let nameIndex = 0;
+    if (known !== undefined) nameIndex = known.index;
+    else if (entries !== undefined) nameIndex = STATIC_TABLE_LENGTH + table.indexOfId(entries.latest);
     if (nameIndex > 0) {
       this.integer(nameIndex, mode === 0x40 ? 6 : 4, mode);
     } else {
@@ -192,7 +222,7 @@ export class HpackEncoder {
       this.string(name);
     }
     this.string(value);
-    if (mode === 0x40) table.insert(name, value);
+    if (mode === 0x40) table.insert(name, value, entries);
   }
 
   /** RFC 7541 §5.1: `value` with an N-bit prefix, the first octet's high bits set to `flags`. */
@@ -214,17 +244,31 @@ export class HpackEncoder {
 
   /** RFC 7541 §5.2: a string literal, Huffman-coded unless that is longer (as RFC 7541 C.6 does). */
   private string(value: string): void {
-    const huffmanLength = huffmanEncodedLength(value);
-    if (huffmanLength < 0) {
-      throw invalid(`field ${JSON.stringify(value.slice(0, 40))} holds a char above 255; fields are octets`);
+    const out = this.out;
+    const start = this.pos;
+    if (this.huffman && value.length < 0x7f) {
+      // One pass: Huffman-code after a one-octet length, keep it unless raw is shorter.
+      const end = huffmanEncode(value, out, start + 1);
+      if (end < 0) throw nonOctet(value);
+      const length = end - start - 1;
+      if (length <= value.length) {
+        out[start] = 0x80 | length;
+        this.pos = end;
+        return;
+      }
+    } else if (this.huffman) {
+      const length = huffmanEncodedLength(value);
+      if (length < 0) throw nonOctet(value);
+      if (length <= value.length) {
+        this.integer(length, 7, 0x80);
+        this.pos = huffmanEncode(value, out, this.pos);
+        return;
+      }
     }
-    if (this.huffman && huffmanLength <= value.length) {
-      this.integer(huffmanLength, 7, 0x80);
-      this.pos = huffmanEncode(value, this.out, this.pos);
-    } else {
-      this.integer(value.length, 7, 0x00);
-      this.pos += (this.out as unknown as Latin1Writer).latin1Write(value, this.pos);
-    }
+    // With Huffman on, the checks above already refused chars above 255.
+    if (!this.huffman && huffmanEncodedLength(value) < 0) throw nonOctet(value);
+    this.integer(value.length, 7, 0x00);
+    this.pos += (out as unknown as Latin1Writer).latin1Write(value, this.pos);
   }
 
   private reserve(octets: number): void {
@@ -253,6 +297,10 @@ function isSensitive(name: string, value: string, setCookie: SetCookiePolicy): b
     default:
       return false;
   }
+}
+
+function nonOctet(value: string): Http2Error {
+  return invalid(`field ${JSON.stringify(value.slice(0, 40))} holds a char above 255; fields are octets`);
 }
 
 function invalid(message: string, code = 'ERR_HPACK_INVALID_FIELD'): Http2Error {

@@ -121,15 +121,17 @@ export function huffmanEncodedLength(value: string): number {
 }
 
 /**
- * Huffman-codes `value` (chars below 256, one octet each) into `target` at `offset`, padding the
- * last octet with the high bits of EOS; returns the offset after the last octet written.
+ * Huffman-codes `value` into `target` at `offset`, padding the last octet with the high bits of
+ * EOS; returns the offset after the last octet written, or -1 when `value` holds a char above
+ * 255. `target` needs room for `huffmanEncodedLength(value)` octets (at most 4 per char).
  */
 export function huffmanEncode(value: string, target: Uint8Array, offset: number): number {
   let pending = 0; // pending bits, right-aligned
   let count = 0; // how many, always < 8 between symbols
   let at = offset;
   for (let i = 0; i < value.length; i++) {
-    const symbol = value.charCodeAt(i) & 0xff;
+    const symbol = value.charCodeAt(i);
+    if (symbol > 0xff) return -1;
     let length = HUFFMAN_LENGTHS[symbol];
     let code = HUFFMAN_CODES[symbol];
     if (length > 24) {

@@ -72,19 +72,20 @@ const entries: ReadonlyArray<readonly [string, string]> = [
 /** Number of static entries (61); dynamic indices start right after. */
 export const STATIC_TABLE_LENGTH = entries.length;
 
-/**
- * For the encoder: name → the first static index with that name, and name → (value → index) for
- * the entries that carry a value. Built once at module load.
- */
-export const STATIC_NAME_INDEX = new Map<string, number>();
-export const STATIC_FIELD_INDEX = new Map<string, Map<string, number>>();
+/** For the encoder: a static name's first index, and the index of each of its values. */
+export interface StaticName {
+  readonly index: number;
+  readonly values: Map<string, number>;
+}
+
+/** Name → {@link StaticName}, built once at module load: one lookup per field. */
+export const STATIC_NAME_INDEX = new Map<string, StaticName>();
 
 for (let i = 0; i < entries.length; i++) {
   const [name, value] = entries[i];
   (STATIC_NAMES as string[]).push(name);
   (STATIC_VALUES as string[]).push(value);
-  if (!STATIC_NAME_INDEX.has(name)) STATIC_NAME_INDEX.set(name, i + 1);
-  let values = STATIC_FIELD_INDEX.get(name);
-  if (values === undefined) STATIC_FIELD_INDEX.set(name, (values = new Map()));
-  if (!values.has(value)) values.set(value, i + 1);
+  let known = STATIC_NAME_INDEX.get(name);
+  if (known === undefined) STATIC_NAME_INDEX.set(name, (known = { index: i + 1, values: new Map() }));
+  if (!known.values.has(value)) known.values.set(value, i + 1);
 }
