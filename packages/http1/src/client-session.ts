@@ -1,0 +1,175 @@
+import type { Socket } from 'node:net';
+import { SluiceError } from '@sluice/core';
+import type { HeaderMap, RequestHeader, ResponseHeader, Stream } from '@sluice/core';
+import { CHUNK_END, chunkSizeLine, lastChunk } from './chunked.js';
+import { frameRequest, methodExpectsBody } from './framing.js';
+import { MessageReader } from './message-reader.js';
+import type { BodyFraming, Http1ParserOptions } from './parser.js';
+import { headBytes, serializeRequestHead } from './serializer.js';
+
+/** Options of {@link ClientSession}; durations in milliseconds. */
+export interface ClientSessionOptions extends Http1ParserOptions {
+  /** Longest wait for a response head after the request was sent. Default 60000. */
+  readTimeoutMs?: number;
+  /** Longest wait for the next response body bytes. Default 60000. */
+  bodyTimeoutMs?: number;
+}
+
+/**
+ * The client side of an HTTP/1.x connection (Pingora's v1 client `HttpSession`): write a request,
+ * read its response (skipping 1xx, no body for HEAD, 204, 304, body until close when unframed), and
+ * tell whether the connection can go back to the pool.
+ */
+export class ClientSession {
+  readonly stream: Stream;
+  private readonly reader: MessageReader<ResponseHeader>;
+  private readonly readTimeoutMs: number;
+  private readonly bodyTimeoutMs: number;
+  private request: RequestHeader | null = null;
+  private framing: BodyFraming = 'none';
+  private remaining = 0;
+  private requestDone = false;
+  private bytesSent = 0;
+  private bytesRead = 0;
+  /** The final response head, once read. */
+  response: ResponseHeader | null = null;
+  /** Informational (1xx) responses received before the final one. */
+  readonly informational: ResponseHeader[] = [];
+
+  constructor(stream: Stream, options: ClientSessionOptions = {}) {
+    this.stream = stream;
+    this.reader = new MessageReader<ResponseHeader>(stream, 'response', options);
+    this.readTimeoutMs = options.readTimeoutMs ?? 60_000;
+    this.bodyTimeoutMs = options.bodyTimeoutMs ?? 60_000;
+  }
+
+  /**
+   * Sends the request head in one write. `hasBody` says a body follows when the head gives no length:
+   * it is then sent chunked (`Transfer-Encoding: chunked` is added). Default: whether the method
+   * usually has a body.
+   */
+  writeRequestHeader(req: RequestHeader, hasBody = methodExpectsBody(req.method)): Promise<void> | undefined {
+    if (this.request !== null) throw new SluiceError('InternalError', { context: 'one request per session exchange; call reuse() first' });
+    this.request = req;
+    this.framing = frameRequest(req, hasBody);
+    this.remaining = this.framing === 'length' ? Number(req.headers.get('content-length')) : 0;
+    this.requestDone = this.framing === 'none';
+    // A response to HEAD has no body whatever its fields say (RFC 9110 §9.3.2).
+    this.reader.skipBody = req.method === 'HEAD';
+    return this.stream.write(headBytes(serializeRequestHead(req)));
+  }
+
+  /** Sends a piece of request body, framed as the head said. Returns a Promise only under backpressure. */
+  writeBody(chunk: Buffer): Promise<void> | undefined {
+    if (this.request === null || this.requestDone) throw new SluiceError('InternalError', { context: 'request body written without a head or after its end' });
+    if (chunk.length === 0) return undefined;
+    this.bytesSent += chunk.length;
+    if (this.framing === 'chunked') {
+      const socket: Socket = this.stream.socket;
+      socket.cork();
+      socket.write(chunkSizeLine(chunk.length));
+      socket.write(chunk);
+      const r = this.stream.write(CHUNK_END);
+      socket.uncork();
+      return r;
+    }
+    if (chunk.length > this.remaining) throw new SluiceError('InternalError', { context: `request body longer than its Content-Length (${this.remaining} bytes left)` });
+    this.remaining -= chunk.length;
+    return this.stream.write(chunk);
+  }
+
+  /** Ends the request body (the last chunk with `trailers` when chunked). */
+  finishBody(trailers?: HeaderMap | null): Promise<void> | undefined {
+    if (this.requestDone) return undefined;
+    this.requestDone = true;
+    if (this.framing === 'chunked') return this.stream.write(lastChunk(trailers));
+    if (this.remaining > 0) throw new SluiceError('InternalError', { context: `request body ended ${this.remaining} bytes short of its Content-Length` });
+    return undefined;
+  }
+
+  /**
+   * Reads the final response head, collecting 1xx heads in {@link ClientSession.informational}
+   * (a 101 is final: the connection then belongs to the new protocol).
+   * @throws H1ParseError for a malformed response; SluiceError `ReadTimedout`, `ConnectionClosed`.
+   */
+  async readResponse(): Promise<ResponseHeader> {
+    for (;;) {
+      const head = await this.reader.readHead(this.readTimeoutMs);
+      if (head === null) throw new SluiceError('ConnectionClosed', { context: 'upstream closed the connection before responding' }).intoUp();
+      if (head.status >= 200 || head.status === 101) {
+        this.response = head;
+        return head;
+      }
+      this.informational.push(head);
+      this.reader.nextMessage();
+      this.reader.skipBody = this.request?.method === 'HEAD';
+    }
+  }
+
+  /** The next piece of response body, or null at its end (for a close-delimited body: at EOF). */
+  async readBodyChunk(): Promise<Buffer | null> {
+    const chunk = await this.reader.readBodyChunk(this.bodyTimeoutMs);
+    if (chunk !== null) this.bytesRead += chunk.length;
+    return chunk;
+  }
+
+  /** The whole response body in one Buffer. */
+  async readBody(): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for (let c = await this.readBodyChunk(); c !== null; c = await this.readBodyChunk()) parts.push(c);
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  }
+
+  /** The response's trailer fields, once its body was read to the end. */
+  get trailers(): HeaderMap | null {
+    return this.reader.trailers;
+  }
+
+  /** Request body bytes sent. */
+  bodyBytesSent(): number {
+    return this.bytesSent;
+  }
+
+  /** Response body bytes read. */
+  bodyBytesRead(): number {
+    return this.bytesRead;
+  }
+
+  /**
+   * Whether the connection can carry another request (so a pool may keep it): the request and the
+   * whole response were exchanged, both sides keep the connection alive (RFC 9112 §9.3), the response
+   * was not close-delimited or an upgrade, and no stray bytes followed it.
+   */
+  isReusable(): boolean {
+    const res = this.response;
+    const req = this.request;
+    if (res === null || req === null || !this.requestDone || !this.reader.complete || this.reader.error !== null) return false;
+    if (this.reader.parser.upgraded || res.status === 101 || (req.method === 'CONNECT' && res.status < 300)) return false;
+    if (!this.reader.parser.keepAlive || this.stream.closed) return false;
+    if (/(?:^|,)\s*close\s*(?:,|$)/i.test(req.headers.get('connection') ?? '')) return false;
+    return this.reader.takeLeftover() === null;
+  }
+
+  /** Prepares the session for the next request on the same connection; false when it cannot be reused. */
+  reuse(): boolean {
+    if (!this.isReusable()) return false;
+    this.reader.nextMessage();
+    this.request = null;
+    this.response = null;
+    this.informational.length = 0;
+    this.bytesRead = this.bytesSent = 0;
+    return true;
+  }
+
+  /** Hands the connection over after a 101 or a CONNECT 2xx: the socket and the bytes already read past the head. */
+  takeOver(): { socket: Socket; head: Buffer } {
+    this.reader.detach();
+    return { socket: this.stream.socket, head: this.reader.takeLeftover() ?? Buffer.alloc(0) };
+  }
+
+  /** Closes the connection. */
+  close(): void {
+    this.reader.detach();
+    this.stream.destroy();
+  }
+}

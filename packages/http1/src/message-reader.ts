@@ -1,0 +1,253 @@
+import type { Socket } from 'node:net';
+import { SluiceError } from '@sluice/core';
+import type { HeaderMap, RequestHeader, ResponseHeader, Stream } from '@sluice/core';
+import { H1ParseError } from './error.js';
+import { Http1Parser } from './parser.js';
+import type { Http1ParserHandler, Http1ParserOptions } from './parser.js';
+
+/** Body bytes buffered before the socket is paused (backpressure towards the peer). */
+const BODY_HIGH_WATER_MARK = 64 * 1024;
+
+type Waiter = ((value: void) => void) | null;
+
+/**
+ * Feeds a stream's bytes to a push parser and lets a session await one message at a time: its head,
+ * then its body chunks. The parser stops at the end of each message; bytes after it (a pipelined
+ * request) stay here until the session asks for the next message, so pipelined requests are answered
+ * in order. Body chunks are the views the parser produced, never copies.
+ */
+export class MessageReader<Head extends RequestHeader | ResponseHeader> implements Http1ParserHandler<Head> {
+  readonly parser: Http1Parser<Head>;
+  readonly socket: Socket;
+  /** The head of the current message, once complete. */
+  head: Head | null = null;
+  trailers: HeaderMap | null = null;
+  /** The current message ended (all of its body is queued). */
+  complete = false;
+  /** The peer closed its side. */
+  eof = false;
+  /** Whether any byte of the current message has arrived. */
+  started = false;
+  /** Set for a response that has no body whatever its fields say (a response to HEAD). */
+  skipBody = false;
+  private failure: Error | null = null;
+  private readonly body: Buffer[] = [];
+  private bodyBuffered = 0;
+  private leftover: Buffer | null = null;
+  private waiter: Waiter = null;
+  private attached = false;
+
+  constructor(stream: Stream, kind: Head extends RequestHeader ? 'request' : 'response', options: Http1ParserOptions = {}) {
+    this.socket = stream.socket;
+    this.parser = new Http1Parser<Head>(kind, this, options);
+    const early = stream.detachReader();
+    if (early.length > 0) this.leftover = early.length === 1 ? early[0] : Buffer.concat(early);
+  }
+
+  /** The error that ended reading, if any (a parse error, a socket error). */
+  get error(): Error | null {
+    return this.failure;
+  }
+
+  // Parser events.
+  onHead(head: Head): boolean {
+    this.head = head;
+    this.wake();
+    return this.skipBody;
+  }
+
+  onBody(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.body.push(chunk);
+    this.bodyBuffered += chunk.length;
+    this.wake();
+  }
+
+  onTrailers(trailers: HeaderMap): void {
+    this.trailers = trailers;
+  }
+
+  onMessageComplete(): void {
+    this.complete = true;
+    this.parser.pause();
+    this.wake();
+  }
+
+  /** Forgets the finished message and starts parsing the next one from the bytes already here. */
+  nextMessage(): void {
+    this.head = null;
+    this.trailers = null;
+    this.complete = false;
+    this.started = false;
+    this.skipBody = false;
+    this.body.length = 0;
+    this.bodyBuffered = 0;
+  }
+
+  /** Resolves when something changed (head, body, end, error); the caller re-checks its condition. */
+  private changed(): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+      this.pump();
+    });
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    if (w !== null) {
+      this.waiter = null;
+      w();
+    }
+  }
+
+  /** Feeds held bytes, then lets the socket flow while the session is waiting for more. */
+  private pump(): void {
+    if (this.leftover !== null && !this.complete) {
+      const chunk = this.leftover;
+      this.leftover = null;
+      this.feed(chunk);
+    }
+    if (this.waiter === null || this.failure !== null || this.eof || this.complete || this.leftover !== null) return;
+    if (this.bodyBuffered >= BODY_HIGH_WATER_MARK) return;
+    if (!this.attached) {
+      this.attached = true;
+      this.socket.on('data', this.onData);
+      this.socket.on('end', this.onEnd);
+      this.socket.on('close', this.onEnd);
+      this.socket.on('error', this.onError);
+    }
+    this.socket.resume();
+  }
+
+  private feed(chunk: Buffer): void {
+    this.started = true;
+    let used: number;
+    try {
+      used = this.parser.execute(chunk);
+    } catch (e) {
+      this.fail(e as Error);
+      return;
+    }
+    if (used < chunk.length) {
+      this.leftover = chunk.subarray(used);
+      this.socket.pause();
+    } else if (this.complete || this.bodyBuffered >= BODY_HIGH_WATER_MARK) this.socket.pause();
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.leftover !== null) {
+      // Paused between messages but the socket had one more chunk in flight: keep it in order.
+      this.leftover = Buffer.concat([this.leftover, chunk]);
+      this.socket.pause();
+      return;
+    }
+    this.feed(chunk);
+  };
+
+  private readonly onEnd = (): void => {
+    if (this.eof) return;
+    this.eof = true;
+    if (this.failure === null && this.leftover === null) {
+      try {
+        this.parser.finish();
+      } catch (e) {
+        this.failure = e as Error;
+      }
+    }
+    this.wake();
+  };
+
+  private readonly onError = (e: Error): void => {
+    this.fail(SluiceError.because('ReadError', 'reading an HTTP/1 message', e));
+  };
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    this.socket.pause();
+    this.wake();
+  }
+
+  /**
+   * The head of the current message; null when the stream ended cleanly before any byte of it.
+   * @throws H1ParseError for a malformed message; SluiceError `ReadTimedout` past `timeoutMs`;
+   *   `ConnectionClosed` when the peer closed inside the head.
+   */
+  async readHead(timeoutMs?: number): Promise<Head | null> {
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    if (timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        timedOut = true;
+        this.wake();
+      }, timeoutMs);
+    }
+    try {
+      for (;;) {
+        if (this.head !== null) return this.head;
+        if (this.failure !== null) throw this.failure;
+        if (this.eof) {
+          if (!this.started && this.leftover === null) return null;
+          throw new SluiceError('ConnectionClosed', { context: 'peer closed the connection inside a message head' });
+        }
+        if (timedOut) throw new SluiceError('ReadTimedout', { context: `message head not complete within ${timeoutMs} ms` });
+        await this.changed();
+      }
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
+  }
+
+  /**
+   * The next piece of body, or null at its end.
+   * @throws H1ParseError for a malformed body; SluiceError `ReadTimedout` when no byte came within
+   *   `timeoutMs`; `ConnectionClosed` when the peer closed inside the body.
+   */
+  async readBodyChunk(timeoutMs?: number): Promise<Buffer | null> {
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    try {
+      for (;;) {
+        if (this.body.length > 0) {
+          const chunk = this.body.shift() as Buffer;
+          this.bodyBuffered -= chunk.length;
+          return chunk;
+        }
+        if (this.complete) return null;
+        if (this.failure !== null) throw this.failure;
+        if (this.eof) throw new SluiceError('ConnectionClosed', { context: 'peer closed the connection inside a message body' });
+        if (timedOut) throw new SluiceError('ReadTimedout', { context: `no body bytes within ${timeoutMs} ms` });
+        if (timeoutMs !== undefined && timer === undefined) {
+          timer = setTimeout(() => {
+            timedOut = true;
+            this.wake();
+          }, timeoutMs);
+        }
+        await this.changed();
+      }
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
+  }
+
+  /** Bytes received after the current message (pipelined data or an upgraded protocol's first bytes). */
+  takeLeftover(): Buffer | null {
+    const rest = this.leftover;
+    this.leftover = null;
+    return rest;
+  }
+
+  /** Stops reading the socket for good (the connection is handed over or closed). */
+  detach(): void {
+    this.socket.off('data', this.onData);
+    this.socket.off('end', this.onEnd);
+    this.socket.off('close', this.onEnd);
+    this.socket.off('error', this.onError);
+    this.attached = false;
+    this.socket.pause();
+  }
+
+  /** Whether the error is one the parser raised (the peer sent a malformed message). */
+  static isParseError(e: unknown): e is H1ParseError {
+    return e instanceof H1ParseError;
+  }
+}

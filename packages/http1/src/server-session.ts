@@ -1,0 +1,342 @@
+import type { Socket } from 'node:net';
+import { STATUS_CODES } from 'node:http';
+import { SluiceError } from '@sluice/core';
+import type { HeaderMap, RequestHeader, ResponseHeader, Stream } from '@sluice/core';
+import { CHUNK_END, chunkSizeLine, lastChunk } from './chunked.js';
+import { H1ParseError } from './error.js';
+import { frameResponse } from './framing.js';
+import { MessageReader } from './message-reader.js';
+import type { Http1ParserOptions, BodyFraming } from './parser.js';
+import { headBytes, serializeResponseHead } from './serializer.js';
+
+/** Options of {@link ServerSession}; all durations in milliseconds. */
+export interface ServerSessionOptions extends Http1ParserOptions {
+  /** Longest wait for a complete request head, idle time included (slowloris). Default 60000. */
+  headerTimeoutMs?: number;
+  /** Longest wait for the next body bytes. Default 60000. */
+  bodyTimeoutMs?: number;
+  /** Requests served on one connection before it is closed (nginx keepalive_requests). Default 1000. */
+  maxRequestsPerConnection?: number;
+  /** Body bytes of an unread request body drained to keep the connection. Default 65536. */
+  maxDrainBytes?: number;
+}
+
+/** Where the response of the current request is. */
+const R_NONE = 0;
+const R_HEAD = 1;
+const R_DONE = 2;
+
+const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+
+/**
+ * The server side of an HTTP/1.x connection (Pingora's v1 server `HttpSession`): read a request
+ * head and body, answer it, then {@link ServerSession.reuse} for the next one. Pipelined requests are
+ * answered in order; bad requests are answered with their status (400, 413, 414, 431, 501, 505) and
+ * `Connection: close`.
+ */
+export class ServerSession {
+  readonly stream: Stream;
+  private readonly reader: MessageReader<RequestHeader>;
+  private readonly headerTimeoutMs: number;
+  private readonly bodyTimeoutMs: number;
+  private readonly maxRequests: number;
+  private readonly maxDrainBytes: number;
+  private requests = 0;
+  private responseState = R_NONE;
+  private framing: BodyFraming = 'none';
+  private remaining = 0;
+  private keepAlive = false;
+  private continueSent = false;
+  private bytesRead = 0;
+  private bytesSent = 0;
+  private closed = false;
+  /** The current request's head; set by {@link ServerSession.readRequest}. */
+  request: RequestHeader | null = null;
+
+  constructor(stream: Stream, options: ServerSessionOptions = {}) {
+    this.stream = stream;
+    this.reader = new MessageReader<RequestHeader>(stream, 'request', options);
+    this.headerTimeoutMs = options.headerTimeoutMs ?? 60_000;
+    this.bodyTimeoutMs = options.bodyTimeoutMs ?? 60_000;
+    this.maxRequests = options.maxRequestsPerConnection ?? 1000;
+    this.maxDrainBytes = options.maxDrainBytes ?? 65_536;
+  }
+
+  /**
+   * Reads the next request head. Returns null when the client closed the connection between
+   * requests (or the header deadline passed before any byte of a request arrived).
+   * @throws H1ParseError for a malformed request, after answering it with `error.status` and closing;
+   *   SluiceError `ReadTimedout` when a started head missed the deadline (answered 408 and closed).
+   */
+  async readRequest(): Promise<RequestHeader | null> {
+    let head: RequestHeader | null;
+    try {
+      head = await this.reader.readHead(this.headerTimeoutMs);
+    } catch (e) {
+      if (e instanceof H1ParseError) await this.respondError(e.status ?? 400);
+      else if (e instanceof SluiceError && e.type === 'ReadTimedout') {
+        if (this.reader.started) await this.respondError(408);
+        else {
+          this.close();
+          return null;
+        }
+      } else this.close();
+      throw e;
+    }
+    if (head === null) {
+      this.close();
+      return null;
+    }
+    this.requests++;
+    this.request = head;
+    this.responseState = R_NONE;
+    this.continueSent = false;
+    this.bytesRead = 0;
+    this.bytesSent = 0;
+    this.keepAlive = this.reader.parser.keepAlive && this.requests < this.maxRequests;
+    return head;
+  }
+
+  /** Whether the request has a body to read (RFC 9112 §6.3). */
+  get hasBody(): boolean {
+    const f = this.reader.parser.framing;
+    return f === 'length' || f === 'chunked';
+  }
+
+  /** Whether the request asked to switch protocols (Upgrade) or open a tunnel (CONNECT). */
+  get isUpgrade(): boolean {
+    const req = this.request;
+    if (req === null) return false;
+    return req.method === 'CONNECT' || (req.headers.has('upgrade') && /(?:^|,)\s*upgrade\s*(?:,|$)/i.test(req.headers.get('connection') ?? ''));
+  }
+
+  /**
+   * The next piece of request body, or null at its end. Sends `100 Continue` first when the client
+   * asked for it (RFC 9110 §10.1.1) and no response was sent yet.
+   * @throws H1ParseError for a malformed body (answered 400/413 and closed when no response was sent).
+   */
+  async readBodyChunk(): Promise<Buffer | null> {
+    if (!this.continueSent && this.responseState === R_NONE && this.expectsContinue()) {
+      this.continueSent = true;
+      await this.stream.write(CONTINUE);
+    }
+    try {
+      const chunk = await this.reader.readBodyChunk(this.bodyTimeoutMs);
+      if (chunk !== null) this.bytesRead += chunk.length;
+      return chunk;
+    } catch (e) {
+      this.keepAlive = false;
+      if (this.responseState === R_NONE) {
+        if (e instanceof H1ParseError) await this.respondError(e.status ?? 400);
+        else if (e instanceof SluiceError && e.type === 'ReadTimedout') await this.respondError(408);
+        else this.close();
+      } else this.close();
+      throw e;
+    }
+  }
+
+  /** The whole request body in one Buffer (copies; prefer {@link ServerSession.readBodyChunk}). */
+  async readBody(): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for (let c = await this.readBodyChunk(); c !== null; c = await this.readBodyChunk()) parts.push(c);
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  }
+
+  /** The request's trailer fields, once its body was read to the end. */
+  get trailers(): HeaderMap | null {
+    return this.reader.trailers;
+  }
+
+  /** Request body bytes read so far (Pingora's `body_bytes_read`). */
+  bodyBytesRead(): number {
+    return this.bytesRead;
+  }
+
+  /** Response body bytes sent so far (Pingora's `body_bytes_sent`). */
+  bodyBytesSent(): number {
+    return this.bytesSent;
+  }
+
+  private expectsContinue(): boolean {
+    const req = this.request;
+    return req !== null && req.version === '1.1' && this.hasBody && (req.headers.get('expect') ?? '').toLowerCase() === '100-continue';
+  }
+
+  /** Sends `100 Continue` now, if the client asked for it and it was not sent yet. */
+  writeContinue(): Promise<void> | undefined {
+    if (this.continueSent || !this.expectsContinue()) return undefined;
+    this.continueSent = true;
+    return this.stream.write(CONTINUE);
+  }
+
+  /**
+   * Sends the response head in one write. Adds `Transfer-Encoding: chunked` when the body length is
+   * unknown and the client speaks HTTP/1.1, and `Connection: close` when this is the connection's last
+   * response. A 1xx head (other than 101) may precede the final one.
+   * Returns a Promise only when the socket is backed up.
+   */
+  writeResponseHeader(res: ResponseHeader): Promise<void> | undefined {
+    const req = this.request;
+    if (req === null || this.responseState !== R_NONE) throw new SluiceError('InternalError', { context: 'response head written twice or without a request' });
+    if (res.status < 200 && res.status !== 101) return this.stream.write(headBytes(serializeResponseHead(res)));
+    this.framing = res.status === 101 ? 'none' : frameResponse(req.method, req.version, res);
+    if (this.framing === 'close') this.keepAlive = false;
+    if (this.framing === 'length') this.remaining = Number(res.headers.get('content-length'));
+    if (res.status === 101 || (req.method === 'CONNECT' && res.status < 300)) this.keepAlive = false;
+    else if (!this.keepAlive) res.headers.set('Connection', 'close');
+    else if (req.version === '1.0') res.headers.set('Connection', 'keep-alive');
+    this.responseState = R_HEAD;
+    return this.stream.write(headBytes(serializeResponseHead(res)));
+  }
+
+  /**
+   * Sends a piece of response body, framed as the head said (the Buffer itself is written, not copied).
+   * Returns a Promise only when the socket is backed up: await it then.
+   */
+  writeBody(chunk: Buffer): Promise<void> | undefined {
+    if (this.responseState !== R_HEAD) throw new SluiceError('InternalError', { context: 'response body written before the head or after the end' });
+    if (chunk.length === 0 || this.framing === 'none') return undefined;
+    this.bytesSent += chunk.length;
+    if (this.framing === 'chunked') {
+      const socket: Socket = this.stream.socket;
+      socket.cork();
+      socket.write(chunkSizeLine(chunk.length));
+      socket.write(chunk);
+      const r = this.stream.write(CHUNK_END);
+      socket.uncork();
+      return r;
+    }
+    if (this.framing === 'length') {
+      if (chunk.length > this.remaining) throw new SluiceError('InternalError', { context: `response body longer than its Content-Length (${this.remaining} bytes left, ${chunk.length} given)` });
+      this.remaining -= chunk.length;
+    }
+    return this.stream.write(chunk);
+  }
+
+  /**
+   * Ends the response: the last chunk with `trailers` for a chunked body; nothing more for a
+   * Content-Length body (which must be complete); the end of the connection for a close-delimited one.
+   */
+  finishResponse(trailers?: HeaderMap | null): Promise<void> | undefined {
+    if (this.responseState !== R_HEAD) throw new SluiceError('InternalError', { context: 'finishResponse without a response head' });
+    this.responseState = R_DONE;
+    if (this.framing === 'chunked') return this.stream.write(lastChunk(trailers));
+    if (this.framing === 'length' && this.remaining > 0) {
+      this.keepAlive = false;
+      this.close();
+      return Promise.reject(new SluiceError('InternalError', { context: `response ended ${this.remaining} bytes short of its Content-Length` }));
+    }
+    if (this.framing === 'close') this.stream.end();
+    return undefined;
+  }
+
+  /** Writes a whole response: head, body (Content-Length set from it) and end. */
+  respond(res: ResponseHeader, body?: Buffer | string): Promise<void> | undefined {
+    const bytes = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
+    if (!res.headers.has('content-length') && !res.headers.has('transfer-encoding')) res.headers.set('Content-Length', String(bytes?.length ?? 0));
+    const socket = this.stream.socket;
+    socket.cork();
+    this.writeResponseHeader(res);
+    if (bytes !== undefined && bytes.length > 0) this.writeBody(bytes);
+    const r = this.finishResponse();
+    socket.uncork();
+    return r ?? (socket.writableNeedDrain ? this.stream.drain() : undefined);
+  }
+
+  /**
+   * Answers with an error status, `Connection: close` and an empty body, then closes (nothing after a
+   * bad request is read, RFC 9112 §11.2 on smuggling).
+   */
+  async respondError(status: number): Promise<void> {
+    if (this.closed) return;
+    this.keepAlive = false;
+    if (this.responseState === R_NONE && !this.stream.socket.destroyed) {
+      this.responseState = R_DONE;
+      const text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
+      try {
+        await this.stream.write(Buffer.from(text, 'latin1'));
+      } catch {
+        // the client is gone; nothing to tell it
+      }
+    }
+    this.close();
+  }
+
+  /**
+   * After a response is finished: whether the connection can carry the next request. Drains what is
+   * left of the request body (up to `maxDrainBytes`) so the next request starts where it should.
+   */
+  async reuse(): Promise<boolean> {
+    if (this.responseState !== R_DONE || !this.keepAlive || this.closed) {
+      this.close();
+      return false;
+    }
+    let drained = 0;
+    try {
+      while (!this.reader.complete) {
+        const chunk = await this.reader.readBodyChunk(this.bodyTimeoutMs);
+        if (chunk === null) break;
+        drained += chunk.length;
+        if (drained > this.maxDrainBytes) throw new SluiceError('InternalError', { context: 'unread request body too large to drain' });
+      }
+    } catch {
+      this.close();
+      return false;
+    }
+    this.reader.nextMessage();
+    this.request = null;
+    return true;
+  }
+
+  /**
+   * Hands the connection over after a 101 or a CONNECT 2xx: returns the socket and the bytes the client
+   * already sent past the request. The session reads nothing more.
+   */
+  takeOver(): { socket: Socket; head: Buffer } {
+    this.reader.detach();
+    this.closed = true;
+    return { socket: this.stream.socket, head: this.reader.takeLeftover() ?? Buffer.alloc(0) };
+  }
+
+  /** Closes the connection (after pending writes). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.reader.detach();
+    this.stream.end();
+    // A peer that never reads must not hold the socket open.
+    const socket = this.stream.socket;
+    const timer = setTimeout(() => socket.destroy(), 5000);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  }
+}
+
+/** What {@link serveHttp1} calls for each request. */
+export type RequestHandler = (session: ServerSession, request: RequestHeader) => Promise<void> | void;
+
+/**
+ * Serves requests on one connection until it closes: reads each request, lets `handler` answer it,
+ * and reuses the connection when both sides allow it. Errors are answered and end the connection; a
+ * handler that fails before answering gets a 500.
+ */
+export async function serveHttp1(stream: Stream, handler: RequestHandler, options: ServerSessionOptions = {}): Promise<void> {
+  const session = new ServerSession(stream, options);
+  for (;;) {
+    let request: RequestHeader | null;
+    try {
+      request = await session.readRequest();
+    } catch {
+      return;
+    }
+    if (request === null) return;
+    try {
+      const r = handler(session, request);
+      if (r !== undefined && typeof (r as Promise<void>).then === 'function') await r;
+    } catch (e) {
+      await session.respondError(e instanceof H1ParseError ? (e.status ?? 400) : 500);
+      return;
+    }
+    if (!(await session.reuse())) return;
+  }
+}
