@@ -1,0 +1,218 @@
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import { chmodSync, existsSync, statSync, unlinkSync } from 'node:fs';
+import { once } from 'node:events';
+import { SluiceError, errorTypeOfSystemError } from './error.js';
+import { type SocketAddress, digestOf } from './digest.js';
+import type { Logger } from './logger.js';
+import { parsePeerAddress, type TcpKeepalive } from './peer.js';
+import { Readiness, type Service } from './service.js';
+import { Stream } from './stream.js';
+
+/**
+ * The application behind a listening service (pingora's `ServerApp`): it is given each accepted
+ * connection. Return a Promise that settles when you are done with the connection (the service then
+ * ends it if you did not), or nothing if the connection's own events drive your work.
+ */
+export interface ServerApp {
+  processNewConnection(stream: Stream, shutdown: AbortSignal): Promise<void> | void;
+  /** Called once when the service has stopped. */
+  cleanup?(): Promise<void> | void;
+}
+
+/** Socket options for a TCP endpoint. */
+export interface TcpListenOptions {
+  /** TCP_NODELAY on accepted sockets (default true: proxies write whole messages). */
+  noDelay?: boolean;
+  tcpKeepalive?: TcpKeepalive;
+  /** Accept queue length (default 511, Node's). */
+  backlog?: number;
+  /** Only IPv6 on an IPv6 wildcard address. */
+  ipv6Only?: boolean;
+}
+
+/**
+ * TLS for an endpoint: node:tls server options, and a hook to see the server (for key logging and
+ * handshake accounting). @sluice/tls's `TlsSettings` provides both.
+ */
+export interface TlsAcceptorSettings {
+  serverOptions(): TlsOptions;
+  attach?(server: TlsServer): void;
+}
+
+interface Endpoint {
+  describe: string;
+  listen(onSocket: (socket: Socket, unixPath?: string) => void, log: Logger): Promise<NetServer>;
+}
+
+/**
+ * A service that accepts connections on any number of endpoints (TCP, Unix sockets, TLS) and hands
+ * each to its {@link ServerApp}. A failing connection handler is logged and its connection closed;
+ * the service keeps serving.
+ */
+export class ListeningService<App extends ServerApp = ServerApp> implements Service {
+  readonly readiness = new Readiness();
+  readonly dependencies: Service[] = [];
+  private readonly endpoints: Endpoint[] = [];
+  private readonly servers: NetServer[] = [];
+  private readonly open = new Set<Socket>();
+  private drained: (() => void) | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly app: App,
+  ) {}
+
+  /** Listens on TCP `addr` (`127.0.0.1:8080`, `[::1]:0`, `0.0.0.0:80`). */
+  addTcp(addr: string, options: TcpListenOptions = {}): this {
+    const { host, port } = listenAddress(addr);
+    this.endpoints.push({
+      describe: `tcp ${addr}`,
+      listen: (onSocket) => {
+        const server = createNetServer(serverSocketOptions(options), (s) => onSocket(s));
+        return listenOn(server, { host, port, backlog: options.backlog, ipv6Only: options.ipv6Only }, `tcp ${addr}`);
+      },
+    });
+    return this;
+  }
+
+  /**
+   * Listens on a Unix domain socket at `path`; `mode` sets its permissions (e.g. 0o660). A stale
+   * socket file left by a previous run is removed first.
+   */
+  addUds(path: string, mode?: number): this {
+    this.endpoints.push({
+      describe: `uds ${path}`,
+      listen: async (onSocket) => {
+        if (existsSync(path) && statSync(path).isSocket()) unlinkSync(path);
+        const server = createNetServer((s) => onSocket(s, path));
+        await listenOn(server, { path }, `uds ${path}`);
+        if (mode !== undefined) chmodSync(path, mode);
+        return server;
+      },
+    });
+    return this;
+  }
+
+  /** Listens on TCP `addr` with TLS from `settings` (see @sluice/tls `TlsSettings`). */
+  addTls(addr: string, settings: TlsAcceptorSettings, options: TcpListenOptions = {}): this {
+    const { host, port } = listenAddress(addr);
+    this.endpoints.push({
+      describe: `tls ${addr}`,
+      listen: (onSocket, log) => {
+        const server = createTlsServer({ ...serverSocketOptions(options), ...settings.serverOptions() });
+        settings.attach?.(server);
+        server.on('secureConnection', (s: TLSSocket) => onSocket(s));
+        // A failed handshake is the client's problem: log it typed, never let it reach the process.
+        server.on('tlsClientError', (e: Error, s: TLSSocket) => {
+          const peer = s.remoteAddress ? `${s.remoteAddress}:${s.remotePort}` : 'unknown peer';
+          log.warn(`${this.name}: ${SluiceError.because('TLSHandshakeFailure', `TLS handshake with ${peer} on ${addr}`, e).intoDown().message}`);
+        });
+        return listenOn(server, { host, port, backlog: options.backlog, ipv6Only: options.ipv6Only }, `tls ${addr}`);
+      },
+    });
+    return this;
+  }
+
+  /** Waits for `service` to be ready before listening. */
+  dependsOn(service: Service): this {
+    this.dependencies.push(service);
+    return this;
+  }
+
+  /** Where the service listens, once ready (ports resolved when 0 was asked for). */
+  get addresses(): SocketAddress[] {
+    return this.servers.map((s) => {
+      const a = s.address();
+      if (typeof a === 'string') return { family: 'unix', address: a, port: 0 };
+      if (a === null) return { family: 'unix', address: '', port: 0 };
+      return { family: a.family === 'IPv6' ? 'IPv6' : 'IPv4', address: a.address, port: a.port };
+    });
+  }
+
+  /** Connections open right now. */
+  get openConnections(): number {
+    return this.open.size;
+  }
+
+  async start(shutdown: AbortSignal, log: Logger): Promise<void> {
+    if (this.endpoints.length === 0) throw new SluiceError('ConfigError', { context: `service ${this.name} has no endpoint` });
+    const onSocket = (socket: Socket, unixPath?: string) => this.accept(socket, unixPath, shutdown, log);
+    try {
+      for (const endpoint of this.endpoints) this.servers.push(await endpoint.listen(onSocket, log));
+    } catch (e) {
+      for (const s of this.servers) s.close();
+      this.readiness.fail(e);
+      throw e;
+    }
+    this.readiness.markReady();
+    if (!shutdown.aborted) await once(shutdown, 'abort');
+    // Stop accepting; connections already open finish their work (apps watch `shutdown`).
+    await Promise.all(this.servers.map((s) => new Promise((r) => s.close(r))));
+    if (this.open.size > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    await this.app.cleanup?.();
+  }
+
+  stopNow(): void {
+    for (const s of this.servers) s.close();
+    for (const socket of this.open) socket.destroy();
+  }
+
+  private accept(socket: Socket, unixPath: string | undefined, shutdown: AbortSignal, log: Logger): void {
+    this.open.add(socket);
+    socket.once('close', () => {
+      this.open.delete(socket);
+      if (this.open.size === 0) this.drained?.();
+    });
+    if (shutdown.aborted) {
+      socket.destroy();
+      return;
+    }
+    const stream = new Stream(socket, digestOf(socket, Date.now(), undefined, unixPath));
+    let result: Promise<void> | void;
+    try {
+      result = this.app.processNewConnection(stream, shutdown);
+    } catch (e) {
+      this.failed(stream, e, log);
+      return;
+    }
+    if (result && typeof result.then === 'function') {
+      result.then(
+        () => {
+          if (!socket.destroyed) socket.end();
+        },
+        (e: unknown) => this.failed(stream, e, log),
+      );
+    }
+  }
+
+  private failed(stream: Stream, e: unknown, log: Logger): void {
+    log.error(`${this.name}: connection from ${stream.peer} failed`, e);
+    stream.destroy();
+  }
+}
+
+function serverSocketOptions(o: TcpListenOptions): { noDelay: boolean; keepAlive: boolean; keepAliveInitialDelay?: number } {
+  return { noDelay: o.noDelay !== false, keepAlive: o.tcpKeepalive !== undefined, keepAliveInitialDelay: o.tcpKeepalive?.idleMs };
+}
+
+function listenAddress(addr: string): { host: string; port: number } {
+  const a = parsePeerAddress(addr);
+  if ('path' in a) throw new SluiceError('ConfigError', { context: `listen address ${addr} is a Unix path; use addUds` });
+  return a;
+}
+
+async function listenOn(server: NetServer, options: { host?: string; port?: number; path?: string; backlog?: number; ipv6Only?: boolean }, what: string): Promise<NetServer> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (e) {
+    throw SluiceError.because(errorTypeOfSystemError(e, 'BindError'), `listening on ${what}`, e);
+  }
+  return server;
+}

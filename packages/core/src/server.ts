@@ -1,0 +1,236 @@
+import { parseArgs } from 'node:util';
+import { spawn } from 'node:child_process';
+import { openSync, rmSync, writeFileSync } from 'node:fs';
+import { SluiceError } from './error.js';
+import { defaultLogger, type Logger } from './logger.js';
+import {
+  DEFAULT_GRACEFUL_SHUTDOWN_TIMEOUT_SECONDS,
+  DEFAULT_GRACE_PERIOD_SECONDS,
+  type ServerConf,
+  loadServerConf,
+  validateServerConf,
+} from './server-conf.js';
+import type { Service } from './service.js';
+
+/** Command-line options (pingora's `Opt`). */
+export interface ServerArgs {
+  /** `-c/--conf`: path of the YAML configuration. */
+  conf?: string;
+  /** `-t/--test`: validate the configuration and exit. */
+  test: boolean;
+  /** `-d/--daemon`: run in the background. */
+  daemon: boolean;
+  /** `-u/--upgrade`: take over the listeners of a running server (see the operations docs). */
+  upgrade: boolean;
+}
+
+/** How to shut down: finish open work first, or stop now. */
+export type ShutdownKind = 'graceful' | 'fast';
+
+/** Options for {@link Server}. */
+export interface ServerOptions {
+  /** A configuration (validated and completed with defaults) or nothing for all defaults. */
+  conf?: Partial<ServerConf> | Record<string, unknown>;
+  /** Path of a YAML configuration; takes precedence over `conf`. */
+  confPath?: string;
+  args?: Partial<ServerArgs>;
+  log?: Logger;
+  /** Install SIGTERM/SIGINT/SIGQUIT handlers in {@link Server.run} (default true). */
+  handleSignals?: boolean;
+}
+
+/** Parses pingora's command-line flags. @throws SluiceError `ConfigError` for unknown flags. */
+export function parseServerArgs(argv: readonly string[]): ServerArgs {
+  try {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: {
+        conf: { type: 'string', short: 'c' },
+        test: { type: 'boolean', short: 't', default: false },
+        daemon: { type: 'boolean', short: 'd', default: false },
+        upgrade: { type: 'boolean', short: 'u', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+    return { conf: values.conf, test: values.test ?? false, daemon: values.daemon ?? false, upgrade: values.upgrade ?? false };
+  } catch (e) {
+    throw SluiceError.because('ConfigError', 'command line (flags: -c/--conf FILE, -t/--test, -d/--daemon, -u/--upgrade)', e);
+  }
+}
+
+/**
+ * Runs services and shuts them down on signals (pingora's `Server`): SIGTERM and SIGQUIT shut down
+ * gracefully (stop accepting, let open connections finish within `grace_period_seconds`, then
+ * close), SIGINT shuts down fast. Every service sees one shutdown `AbortSignal`.
+ */
+export class Server {
+  readonly configuration: ServerConf;
+  readonly args: ServerArgs;
+  readonly log: Logger;
+  private readonly services: Service[] = [];
+  private readonly shutdownController = new AbortController();
+  private readonly handleSignals: boolean;
+  private kind: ShutdownKind | undefined;
+  private forceNow: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+
+  /** @throws SluiceError `ConfigError` / `FileReadError` for a bad configuration. */
+  constructor(options: ServerOptions = {}) {
+    this.args = { test: false, daemon: false, upgrade: false, ...options.args };
+    const path = options.confPath ?? this.args.conf;
+    this.configuration = path ? loadServerConf(path) : validateServerConf(options.conf ?? {});
+    if (this.args.daemon) this.configuration.daemon = true;
+    this.log = options.log ?? defaultLogger(this.configuration.error_log ?? undefined);
+    this.handleSignals = options.handleSignals ?? true;
+  }
+
+  /**
+   * A server from command-line flags, as a main program wants it: `-t` validates the configuration,
+   * prints the verdict and exits 0 or 1; any other configuration error is printed and exits 1.
+   */
+  static fromArgs(argv: readonly string[] = process.argv.slice(2), options: Omit<ServerOptions, 'args' | 'confPath'> = {}): Server {
+    let server: Server;
+    try {
+      const args = parseServerArgs(argv);
+      server = new Server({ ...options, args });
+    } catch (e) {
+      process.stderr.write(`sluice: configuration error: ${(e as Error).message}\n`);
+      process.exit(1);
+    }
+    if (server.args.test) {
+      process.stdout.write(`sluice: configuration ${server.args.conf ?? '(defaults)'} is valid\n`);
+      process.exit(0);
+    }
+    return server;
+  }
+
+  /** The shutdown signal every service receives. */
+  get shutdownSignal(): AbortSignal {
+    return this.shutdownController.signal;
+  }
+
+  addService(service: Service): this {
+    this.services.push(service);
+    return this;
+  }
+
+  addServices(...services: Service[]): this {
+    for (const s of services) this.addService(s);
+    return this;
+  }
+
+  /**
+   * Daemonizes when configured (`daemon: true` or `-d`): the process re-runs itself detached, with
+   * output to `error_log`, writes `pid_file`, and this process exits. Call before {@link Server.run}.
+   */
+  bootstrap(): void {
+    if (!this.configuration.daemon) return;
+    if (process.env.SLUICE_DAEMONIZED === '1') {
+      writeFileSync(this.configuration.pid_file, `${process.pid}\n`);
+      const pidFile = this.configuration.pid_file;
+      process.once('exit', () => rmSync(pidFile, { force: true }));
+      return;
+    }
+    const out = this.configuration.error_log ? openSync(this.configuration.error_log, 'a') : 'ignore';
+    const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+      detached: true,
+      stdio: ['ignore', out, out],
+      env: { ...process.env, SLUICE_DAEMONIZED: '1' },
+    });
+    child.unref();
+    process.exit(0);
+  }
+
+  /**
+   * Starts every service (each after the services it depends on are ready) and resolves once the
+   * server has shut down. A service that fails to start shuts the server down and rejects.
+   */
+  run(): Promise<void> {
+    this.running ??= this.runServices();
+    return this.running;
+  }
+
+  /** Runs, then exits the process with 0 (pingora's `run_forever`). */
+  async runForever(): Promise<never> {
+    try {
+      await this.run();
+    } catch (e) {
+      this.log.error('server failed', e);
+      process.exit(1);
+    }
+    process.exit(0);
+  }
+
+  /** Starts shutting down. A fast shutdown after a graceful one cuts the grace period short. */
+  shutdown(kind: ShutdownKind = 'graceful'): void {
+    if (this.kind === 'fast' || (this.kind === 'graceful' && kind === 'graceful')) return;
+    this.kind = kind;
+    if (kind === 'fast') this.forceNow?.();
+    this.log.info(`${kind} shutdown started`);
+    if (!this.shutdownController.signal.aborted) this.shutdownController.abort(kind);
+  }
+
+  private async runServices(): Promise<void> {
+    const onTerm = () => this.shutdown('graceful');
+    const onInt = () => this.shutdown('fast');
+    if (this.handleSignals) {
+      process.on('SIGTERM', onTerm);
+      process.on('SIGQUIT', onTerm);
+      process.on('SIGINT', onInt);
+    }
+    const signal = this.shutdownController.signal;
+    let startFailure: unknown;
+    const runs = this.services.map(async (service) => {
+      try {
+        await Promise.all(service.dependencies.map((d) => d.readiness.ready));
+        if (!signal.aborted) await service.start(signal, this.log);
+      } catch (e) {
+        startFailure ??= e;
+        this.log.error(`service ${service.name} failed`, e);
+        this.shutdown('fast');
+      }
+    });
+    const all = Promise.all(runs);
+    try {
+      if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      const conf = this.configuration;
+      const graceMs = this.kind === 'fast' ? 0 : 1000 * (conf.grace_period_seconds ?? DEFAULT_GRACE_PERIOD_SECONDS);
+      const finalMs = 1000 * (conf.graceful_shutdown_timeout_seconds ?? DEFAULT_GRACEFUL_SHUTDOWN_TIMEOUT_SECONDS);
+      // Phase 1: open work finishes by itself, until the grace period ends (or a fast shutdown).
+      const graceOver = await settleWithin(all, graceMs, (force) => (this.forceNow = force));
+      if (graceOver) {
+        // Phase 2: close what is left, and give services a bounded time to wind down.
+        for (const s of this.services) s.stopNow();
+        const stuck = await settleWithin(all, finalMs, () => {});
+        if (stuck) this.log.warn(`services still stopping after ${finalMs} ms; giving up on them`);
+      }
+    } finally {
+      this.forceNow = undefined;
+      if (this.handleSignals) {
+        process.off('SIGTERM', onTerm);
+        process.off('SIGQUIT', onTerm);
+        process.off('SIGINT', onInt);
+      }
+    }
+    if (startFailure !== undefined) throw startFailure;
+  }
+}
+
+/**
+ * Waits for `work` up to `ms`; resolves false if it settled in time, true if the time ran out (or
+ * `force` was called to end the wait early).
+ */
+function settleWithin(work: Promise<unknown>, ms: number, exposeForce: (force: () => void) => void): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(true), ms);
+    exposeForce(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+    work.then(() => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+}
