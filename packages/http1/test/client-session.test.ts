@@ -1,0 +1,184 @@
+// ClientSession over real sockets against Node's http server and raw servers.
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { connect, createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { HeaderMap, RequestHeader, Stream } from '@sluice/core';
+import { ClientSession, H1ParseError } from '../src/index.js';
+
+function open(port: number): Promise<Stream> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => resolve(new Stream(socket)));
+    socket.on('error', reject);
+  });
+}
+
+function listen<T extends HttpServer | NetServer>(server: T): Promise<number> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+}
+
+const node = suite<{ server: HttpServer; port: number }>('client session with Node http server');
+node.before(async (ctx) => {
+  ctx.server = createHttpServer((req, res) => {
+    let body = '';
+    req.setEncoding('latin1');
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      if (req.url === '/204') return void res.writeHead(204).end();
+      if (req.url === '/early') {
+        res.writeEarlyHints({ link: '</style.css>; rel=preload' });
+      }
+      if (req.url === '/chunked') {
+        res.setHeader('Trailer', 'X-Sum');
+        res.write('part1,');
+        res.write('part2');
+        res.addTrailers({ 'X-Sum': '11' });
+        return void res.end();
+      }
+      res.setHeader('X-Raw-Headers', JSON.stringify(req.rawHeaders));
+      res.end(JSON.stringify({ method: req.method, url: req.url, body, trailers: req.rawTrailers }));
+    });
+  });
+  ctx.server.keepAliveTimeout = 5000;
+  ctx.port = await listen(ctx.server);
+});
+node.after(async (ctx) => {
+  ctx.server.closeAllConnections();
+  await new Promise((r) => ctx.server.close(r));
+});
+
+node('GET, then a second request on the same connection (reusable)', async ({ port }) => {
+  const session = new ClientSession(await open(port));
+  const req = RequestHeader.build('GET', '/first');
+  req.insertHeader('Host', 'localhost').insertHeader('X-Case-Kept', 'yes');
+  session.writeRequestHeader(req);
+  const res = await session.readResponse();
+  assert.is(res.status, 200);
+  const body = JSON.parse((await session.readBody()).toString());
+  assert.is(body.url, '/first');
+  assert.ok(JSON.parse(res.header('x-raw-headers') ?? '[]').includes('X-Case-Kept'));
+  assert.ok(session.isReusable());
+  assert.ok(session.reuse());
+  const again = RequestHeader.build('GET', '/second');
+  again.insertHeader('Host', 'localhost');
+  session.writeRequestHeader(again);
+  assert.is((await session.readResponse()).status, 200);
+  assert.is(JSON.parse((await session.readBody()).toString()).url, '/second');
+  session.close();
+});
+
+node('POST chunked with trailers; chunked response with trailers', async ({ port }) => {
+  const session = new ClientSession(await open(port));
+  const req = RequestHeader.build('POST', '/echo');
+  req.insertHeader('Host', 'localhost').insertHeader('Trailer', 'X-Check');
+  session.writeRequestHeader(req);
+  session.writeBody(Buffer.from('abc'));
+  session.writeBody(Buffer.from('def'));
+  const trailers = new HeaderMap().append('X-Check', '6');
+  session.finishBody(trailers);
+  await session.readResponse();
+  const echo = JSON.parse((await session.readBody()).toString());
+  assert.is(echo.body, 'abcdef');
+  assert.equal(echo.trailers, ['X-Check', '6']);
+  assert.is(session.bodyBytesSent(), 6);
+  assert.ok(session.reuse());
+  const get = RequestHeader.build('GET', '/chunked');
+  get.insertHeader('Host', 'localhost');
+  session.writeRequestHeader(get);
+  await session.readResponse();
+  assert.is((await session.readBody()).toString(), 'part1,part2');
+  assert.equal(session.trailers?.entries(), [['X-Sum', '11']]);
+  session.close();
+});
+
+node('HEAD: a response to HEAD has no body, whatever its fields say, and the connection stays usable', async ({ port }) => {
+  const session = new ClientSession(await open(port));
+  const req = RequestHeader.build('HEAD', '/');
+  req.insertHeader('Host', 'localhost');
+  session.writeRequestHeader(req);
+  const res = await session.readResponse();
+  assert.is(res.status, 200);
+  assert.is((await session.readBody()).length, 0);
+  assert.ok(session.isReusable());
+  session.close();
+});
+
+node('204 and 1xx (103 Early Hints) are handled', async ({ port }) => {
+  const session = new ClientSession(await open(port));
+  const a = RequestHeader.build('GET', '/204');
+  a.insertHeader('Host', 'localhost');
+  session.writeRequestHeader(a);
+  assert.is((await session.readResponse()).status, 204);
+  assert.is((await session.readBody()).length, 0);
+  assert.ok(session.reuse());
+  const b = RequestHeader.build('GET', '/early');
+  b.insertHeader('Host', 'localhost');
+  session.writeRequestHeader(b);
+  const res = await session.readResponse();
+  assert.is(res.status, 200);
+  assert.equal(session.informational.map((h) => h.status), [103]);
+  session.close();
+});
+
+node.run();
+
+const rawServer = suite<{ server: NetServer; port: number }>('client session with raw servers');
+rawServer.before(async (ctx) => {
+  ctx.server = createNetServer((socket) => {
+    socket.on('error', () => {});
+    socket.once('data', (d) => {
+      const text = d.toString('latin1');
+      if (text.includes('/close-delimited')) socket.end('HTTP/1.1 200 OK\r\n\r\nuntil the end');
+      else if (text.includes('/bad')) socket.end('HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab');
+      else if (text.includes('/extra')) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokSTRAY');
+      else socket.end();
+    });
+  });
+  ctx.port = await listen(ctx.server);
+});
+rawServer.after(async (ctx) => new Promise((r) => ctx.server.close(r)));
+
+rawServer('close-delimited body ends at EOF and the connection is not reusable', async ({ port }) => {
+  const session = new ClientSession(await open(port));
+  session.writeRequestHeader(RequestHeader.build('GET', '/close-delimited'));
+  await session.readResponse();
+  assert.is((await session.readBody()).toString(), 'until the end');
+  assert.is(session.isReusable(), false);
+  session.close();
+});
+
+rawServer('malformed response is a typed error', async ({ port }) => {
+  const session = new ClientSession(await open(port));
+  session.writeRequestHeader(RequestHeader.build('GET', '/bad'));
+  try {
+    await session.readResponse();
+    assert.unreachable('should reject');
+  } catch (e) {
+    assert.ok(e instanceof H1ParseError);
+    assert.is((e as H1ParseError).code, 'ERR_H1_DUPLICATE_CONTENT_LENGTH');
+  }
+  session.close();
+});
+
+rawServer('stray bytes after a response make the connection unusable', async ({ port }) => {
+  const session = new ClientSession(await open(port));
+  session.writeRequestHeader(RequestHeader.build('GET', '/extra'));
+  await session.readResponse();
+  assert.is((await session.readBody()).toString(), 'ok');
+  assert.is(session.isReusable(), false);
+  session.close();
+});
+
+rawServer('a server that closes without answering is ConnectionClosed', async ({ port }) => {
+  const session = new ClientSession(await open(port));
+  session.writeRequestHeader(RequestHeader.build('GET', '/nothing'));
+  try {
+    await session.readResponse();
+    assert.unreachable('should reject');
+  } catch (e) {
+    assert.is((e as { code?: string }).code, 'ERR_CONNECTION_CLOSED');
+  }
+  session.close();
+});
+
+rawServer.run();

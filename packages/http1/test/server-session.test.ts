@@ -1,0 +1,218 @@
+// ServerSession over real sockets with real clients: curl, Node's http client, raw sockets.
+import { createHash } from 'node:crypto';
+import { Agent, request as httpRequest } from 'node:http';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ResponseHeader } from '@sluice/core';
+import { curl, echoHandler, exchange, startServer, statuses } from './helpers/net.js';
+import type { TestServer } from './helpers/net.js';
+
+const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+// ---------------------------------------------------------------------------------------------------
+const withCurl = suite<{ srv: TestServer }>('server session with curl');
+withCurl.before(async (ctx) => {
+  ctx.srv = await startServer(echoHandler);
+});
+withCurl.after(async (ctx) => ctx.srv.close());
+
+withCurl('keep-alive: two requests on one connection', async ({ srv }) => {
+  const r = await curl(['-o', '/dev/null', '-o', '/dev/null', '-w', '%{num_connects} %{http_code}\n', `http://127.0.0.1:${srv.port}/a`, `http://127.0.0.1:${srv.port}/b`]);
+  assert.is(r.stdout, '1 200\n0 200\n', 'the second request reused the connection');
+});
+
+withCurl('chunked upload of 1 MiB', async ({ srv }) => {
+  const body = Buffer.alloc(1 << 20, 'z');
+  const r = await curl(['-H', 'Transfer-Encoding: chunked', '--data-binary', '@-', `http://127.0.0.1:${srv.port}/up`], body);
+  const echo = JSON.parse(r.stdout);
+  assert.is(echo.bodyLength, body.length);
+  assert.is(echo.bodySha256, sha(body));
+  assert.is(echo.bodyBytesRead, body.length);
+});
+
+withCurl('Expect: 100-continue gets 100 before the body is sent', async ({ srv }) => {
+  const r = await curl(['-v', '-H', 'Expect: 100-continue', '--data-binary', 'x'.repeat(2000), `http://127.0.0.1:${srv.port}/c`]);
+  assert.match(r.stderr, /< HTTP\/1\.1 100 Continue/);
+  assert.is(JSON.parse(r.stdout).bodyLength, 2000);
+});
+
+withCurl('HTTP/1.0: answered, then the connection closes', async ({ srv }) => {
+  const r = await curl(['--http1.0', '-v', `http://127.0.0.1:${srv.port}/old`]);
+  const echo = JSON.parse(r.stdout);
+  assert.is(echo.version, '1.0');
+  assert.match(r.stderr, /< Connection: close/i);
+});
+
+withCurl.run();
+
+// ---------------------------------------------------------------------------------------------------
+const withNode = suite<{ srv: TestServer }>('server session with Node http client');
+withNode.before(async (ctx) => {
+  ctx.srv = await startServer(echoHandler);
+});
+withNode.after(async (ctx) => ctx.srv.close());
+
+function nodeRequest(port: number, opts: { method?: string; path?: string; agent?: Agent; headers?: Record<string, string>; body?: Buffer[]; trailers?: Record<string, string> }): Promise<{ status: number; body: string; headers: Record<string, unknown>; reused: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method: opts.method ?? 'GET', path: opts.path ?? '/', agent: opts.agent, headers: opts.headers }, (res) => {
+      let body = '';
+      res.setEncoding('latin1');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers, reused: req.reusedSocket }));
+    });
+    req.on('error', reject);
+    for (const b of opts.body ?? []) req.write(b);
+    if (opts.trailers) req.addTrailers(opts.trailers);
+    req.end();
+  });
+}
+
+withNode('keep-alive agent reuses the connection; fields keep case and order', async ({ srv }) => {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const a = await nodeRequest(srv.port, { agent, path: '/one', headers: { 'X-Custom-ID': 'A', 'x-second': 'B' } });
+  const b = await nodeRequest(srv.port, { agent, path: '/two' });
+  agent.destroy();
+  assert.is(a.status, 200);
+  assert.is(b.reused, true);
+  const names = JSON.parse(a.body).headers.map((h: [string, string]) => h[0]);
+  assert.ok(names.indexOf('X-Custom-ID') !== -1 && names.indexOf('X-Custom-ID') < names.indexOf('x-second'));
+});
+
+withNode('chunked POST with trailers', async ({ srv }) => {
+  const parts = [Buffer.from('hello '), Buffer.from('world')];
+  const r = await nodeRequest(srv.port, { method: 'POST', path: '/t', headers: { Trailer: 'X-Digest' }, body: parts, trailers: { 'X-Digest': 'abc' } });
+  const echo = JSON.parse(r.body);
+  assert.is(echo.bodyLength, 11);
+  assert.equal(echo.trailers, [['X-Digest', 'abc']]);
+});
+
+withNode('HEAD gets a head with no body', async ({ srv }) => {
+  const r = await nodeRequest(srv.port, { method: 'HEAD', path: '/h' });
+  assert.is(r.status, 200);
+  assert.is(r.body, '');
+});
+
+withNode.run();
+
+// ---------------------------------------------------------------------------------------------------
+const raw = suite<{ srv: TestServer; limited: TestServer; slow: TestServer }>('server session with raw sockets');
+raw.before(async (ctx) => {
+  ctx.srv = await startServer(echoHandler);
+  ctx.limited = await startServer(echoHandler, { maxStartLineBytes: 64, maxHeaderBytes: 256, maxHeaderCount: 4, maxBodyBytes: 100, maxRequestsPerConnection: 2 });
+  ctx.slow = await startServer(echoHandler, { headerTimeoutMs: 300 });
+});
+raw.after(async (ctx) => {
+  await ctx.srv.close();
+  await ctx.limited.close();
+  await ctx.slow.close();
+});
+
+raw('pipelined requests are answered in order', async ({ srv }) => {
+  const reqs = ['/1', '/2', '/3'].map((p, i) => `POST ${p} HTTP/1.1\r\nHost: a\r\nContent-Length: ${i}\r\n\r\n${'x'.repeat(i)}`).join('');
+  const r = await exchange(srv.port, [reqs + 'GET /last HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n']);
+  const targets = [...r.data.matchAll(/"target":"([^"]+)"/g)].map((m) => m[1]);
+  assert.equal(targets, ['/1', '/2', '/3', '/last']);
+  assert.ok(r.closed, 'closed after Connection: close');
+});
+
+raw('a request split into one-byte reads', async ({ srv }) => {
+  const text = 'POST /split HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n';
+  const r = await exchange(srv.port, [...text].map((c) => c), { gapMs: 1, boundMs: 5000, endAfterWrite: false });
+  const echo = JSON.parse(r.data.slice(r.data.indexOf('{')));
+  assert.is(echo.bodyLength, 3);
+  assert.equal(echo.trailers, [['X-T', '1']]);
+});
+
+const bad: Array<[string, string, number]> = [
+  ['space before colon', 'GET / HTTP/1.1\r\nHost : a\r\n\r\n', 400],
+  ['obs-fold', 'GET / HTTP/1.1\r\nHost: a\r\n b\r\n\r\n', 400],
+  ['CL and TE', 'POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400],
+  ['duplicate CL', 'POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd', 400],
+  ['bad chunk size', 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0x3\r\nabc\r\n0\r\n\r\n', 400],
+  ['NUL in value', 'GET / HTTP/1.1\r\nA: b\x00\r\n\r\n', 400],
+  ['bare LF', 'GET / HTTP/1.1\nHost: a\n\n', 400],
+  ['unknown transfer coding', 'POST / HTTP/1.1\r\nTransfer-Encoding: pigeons\r\n\r\n', 501],
+  ['HTTP/2.0 on HTTP/1', 'GET / HTTP/2.0\r\n\r\n', 505],
+];
+for (const [name, input, status] of bad) {
+  raw(`malformed: ${name} -> ${status} and closed, pipelined bytes ignored`, async ({ srv }) => {
+    const r = await exchange(srv.port, [input + 'GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n']);
+    assert.equal(statuses(r.data), [status]);
+    assert.match(r.data, /Connection: close/);
+    assert.not.match(r.data, /smuggled/);
+    assert.ok(r.closed, 'connection closed');
+  });
+}
+
+raw('limits: 414 long target, 431 large or many fields, 413 large body', async ({ limited }) => {
+  const cases: Array<[string, number]> = [
+    [`GET /${'a'.repeat(100)} HTTP/1.1\r\n\r\n`, 414],
+    [`GET / HTTP/1.1\r\nX: ${'v'.repeat(300)}\r\n\r\n`, 431],
+    ['GET / HTTP/1.1\r\nA: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\nE: 1\r\n\r\n', 431],
+    [`POST / HTTP/1.1\r\nContent-Length: 101\r\n\r\n${'b'.repeat(101)}`, 413],
+    [`POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n65\r\n${'b'.repeat(101)}\r\n0\r\n\r\n`, 413],
+  ];
+  for (const [input, status] of cases) {
+    const r = await exchange(limited.port, [input]);
+    assert.equal(statuses(r.data), [status], input.slice(0, 40));
+    assert.ok(r.closed);
+  }
+});
+
+raw('per-connection request limit closes after the last allowed request', async ({ limited }) => {
+  const r = await exchange(limited.port, ['GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nGET /3 HTTP/1.1\r\n\r\n']);
+  assert.equal(statuses(r.data), [200, 200]);
+  assert.match(r.data, /Connection: close/);
+  assert.ok(r.closed);
+});
+
+raw('slowloris: a head that does not complete in time gets 408 and a close', async ({ slow }) => {
+  const r = await exchange(slow.port, ['GET / HTTP/1.1\r\n', 'Host: a\r\n'], { gapMs: 50, boundMs: 3000 });
+  assert.equal(statuses(r.data), [408]);
+  assert.ok(r.closed);
+  const idle = await exchange(slow.port, [], { boundMs: 3000 });
+  assert.is(idle.data, '', 'an idle connection is closed without a response');
+  assert.ok(idle.closed);
+});
+
+raw('client closing mid-body does not crash or hang the server', async ({ srv }) => {
+  const r = await exchange(srv.port, ['POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\nabc'], { endAfterWrite: true, boundMs: 3000 });
+  assert.ok(r.closed);
+  const after = await exchange(srv.port, ['GET /alive HTTP/1.1\r\nConnection: close\r\n\r\n']);
+  assert.equal(statuses(after.data), [200]);
+});
+
+raw.run();
+
+// ---------------------------------------------------------------------------------------------------
+const upgrade = suite<{ srv: TestServer }>('server session upgrade and CONNECT');
+upgrade.before(async (ctx) => {
+  ctx.srv = await startServer(async (session, request) => {
+    if (!session.isUpgrade) return echoHandler(session, request);
+    const res = request.method === 'CONNECT' ? ResponseHeader.build(200) : ResponseHeader.build(101);
+    if (res.status === 101) res.insertHeader('Upgrade', 'echo').insertHeader('Connection', 'Upgrade');
+    await session.writeResponseHeader(res);
+    session.finishResponse();
+    const { socket, head } = session.takeOver();
+    // The raw stream now echoes bytes upper-cased, starting with what came with the request.
+    if (head.length > 0) socket.write(head.toString('latin1').toUpperCase());
+    socket.on('data', (d) => socket.write(d.toString('latin1').toUpperCase()));
+    socket.resume();
+  });
+});
+upgrade.after(async (ctx) => ctx.srv.close());
+
+upgrade('Upgrade hands the raw stream over, including bytes sent with the request', async ({ srv }) => {
+  const r = await exchange(srv.port, ['GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nhello', ' more'], { gapMs: 50, boundMs: 600 });
+  assert.match(r.data, /^HTTP\/1\.1 101 /);
+  assert.match(r.data, /\r\n\r\nHELLO MORE$/);
+});
+
+upgrade('CONNECT opens a tunnel', async ({ srv }) => {
+  const r = await exchange(srv.port, ['CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', 'tunnel'], { gapMs: 50, boundMs: 600 });
+  assert.match(r.data, /^HTTP\/1\.1 200 /);
+  assert.not.match(r.data, /Content-Length|Transfer-Encoding/);
+  assert.match(r.data, /TUNNEL$/);
+});
+
+upgrade.run();
