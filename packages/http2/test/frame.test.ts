@@ -270,6 +270,26 @@ continuation('a CONTINUATION flood is cut off at maxFieldBlockSize (CVE-2024-273
   assert.equal(recorder.events, []);
 });
 
+continuation('empty CONTINUATIONs are cut off at maxContinuationFrames', () => {
+  const reader = new FrameReader(new Recorder());
+  reader.push(encodeFrame(FrameType.HEADERS, 0, 1, hex('82')));
+  let frames = 0;
+  try {
+    for (; frames < 1000; frames++) reader.push(encodeContinuation(1, Buffer.alloc(0), false));
+  } catch (error) {
+    assert.is((error as Http2Error).code, 'ERR_H2_TOO_MANY_CONTINUATIONS');
+    assert.is((error as Http2Error).errorCode, ErrorCode.ENHANCE_YOUR_CALM);
+  }
+  assert.is(frames, 64);
+  // At the limit, a block still completes.
+  const ok = Buffer.concat([encodeFrame(FrameType.HEADERS, 0, 1, hex('82')), ...Array.from({ length: 63 }, () => encodeContinuation(1, Buffer.alloc(0), false)), encodeContinuation(1, hex('84'), true)]);
+  assert.equal(readInPieces(ok, []), [['HEADERS', 1, false, '8284', 0]]);
+});
+continuation('a single HEADERS frame is held to maxFieldBlockSize too', () => {
+  connectionError(encodeHeaders(1, Buffer.alloc(2000)), 'ERR_H2_FIELD_BLOCK_TOO_LARGE', ErrorCode.ENHANCE_YOUR_CALM, { maxFieldBlockSize: 1000 });
+  assert.equal(readInPieces(encodeHeaders(1, hex('82')), [], { maxFieldBlockSize: 1 }), [['HEADERS', 1, false, '82', 0]]);
+});
+
 const writer = suite('frame encoders');
 writer('field blocks are split to the peer max frame size', () => {
   const frame = encodeHeaders(1, block(16384 * 2 + 1), { endStream: true });

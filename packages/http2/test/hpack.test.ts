@@ -67,6 +67,8 @@ appendix('C.2 literal and indexed field representations', () => {
   assert.equal(never, [0]);
   assert.is(d.tableSize, 0);
   assert.equal(new HpackDecoder().decode(hex('82')), [':method', 'GET']);
+  // Any Uint8Array will do, not only Buffers.
+  assert.equal(new HpackDecoder().decode(new Uint8Array(hex('040c2f73616d706c652f70617468'))), [':path', '/sample/path']);
 });
 for (const [label, wires] of [['C.3 without', requestsPlain], ['C.4 with', requestsHuffman]] as const) {
   appendix(`${label} Huffman: request blocks decode, and our encoder produces the same octets`, () => {

@@ -53,6 +53,7 @@ codes('random strings round-trip (seeded)', () => {
 codes('chars above 255 are reported, not truncated', () => {
   assert.is(decode(encode('caf\u00e9')), 'caf\u00e9'); // é is one latin1 octet
   assert.is(huffmanEncodedLength('snow \u2603'), -1);
+  assert.is(huffmanEncode('snow \u2603', Buffer.alloc(32), 0), -1);
 });
 
 const validation = suite('Huffman padding and EOS (RFC 7541 §5.2)');

@@ -60,6 +60,12 @@ export interface FrameReaderOptions {
    * CONTINUATION flood can take (CVE-2024-27316). Default 131072.
    */
   maxFieldBlockSize?: number;
+  /**
+   * Most CONTINUATION frames one field block may use; beyond it the connection fails with
+   * ENHANCE_YOUR_CALM, so a flood of tiny or empty CONTINUATIONs cannot keep a block open
+   * forever. Default 64 (a 128 KiB block at 16 KiB frames takes 8).
+   */
+  maxContinuationFrames?: number;
   /** Expect the client connection preface first (a server reading a client). Default false. */
   expectPreface?: boolean;
 }
@@ -79,6 +85,7 @@ export class FrameReader {
   private readonly handler: FrameHandler;
   private maxFrameSize: number;
   private readonly maxFieldBlockSize: number;
+  private readonly maxContinuationFrames: number;
   private prefaceMatched: number;
   private failure: Http2Error | null = null;
 
@@ -100,15 +107,13 @@ export class FrameReader {
   private blockPromisedId = 0;
   private blockParts: Buffer[] = [];
   private blockLength = 0;
+  private blockContinuations = 0;
 
   constructor(handler: FrameHandler, options: FrameReaderOptions = {}) {
     this.handler = handler;
     this.maxFrameSize = checkMaxFrameSize(options.maxFrameSize ?? MIN_MAX_FRAME_SIZE);
-    const maxFieldBlockSize = options.maxFieldBlockSize ?? 131072;
-    if (!Number.isInteger(maxFieldBlockSize) || maxFieldBlockSize < 0) {
-      throw new Http2Error('ERR_H2_INVALID_ARGUMENT', ErrorCode.INTERNAL_ERROR, `maxFieldBlockSize must be a non-negative integer, got ${maxFieldBlockSize}`);
-    }
-    this.maxFieldBlockSize = maxFieldBlockSize;
+    this.maxFieldBlockSize = checkCount(options.maxFieldBlockSize ?? 131072, 'maxFieldBlockSize');
+    this.maxContinuationFrames = checkCount(options.maxContinuationFrames ?? 64, 'maxContinuationFrames');
     this.prefaceMatched = options.expectPreface === true ? 0 : CONNECTION_PREFACE.length;
   }
 
@@ -333,11 +338,13 @@ export class FrameReader {
     if (type !== FrameType.CONTINUATION) {
       this.blockType = type;
       this.blockLength = 0;
-      if (endHeaders) {
-        this.deliverBlock(streamId, source.subarray(start, end));
-        return;
-      }
-      this.blockStreamId = streamId;
+      this.blockContinuations = 0;
+    } else if (++this.blockContinuations > this.maxContinuationFrames) {
+      throw new Http2Error(
+        'ERR_H2_TOO_MANY_CONTINUATIONS',
+        ErrorCode.ENHANCE_YOUR_CALM,
+        `field block on stream ${streamId} passes maxContinuationFrames ${this.maxContinuationFrames}`,
+      );
     }
     this.blockLength += end - start;
     if (this.blockLength > this.maxFieldBlockSize) {
@@ -346,6 +353,13 @@ export class FrameReader {
         ErrorCode.ENHANCE_YOUR_CALM,
         `field block on stream ${streamId} passes maxFieldBlockSize ${this.maxFieldBlockSize} octets`,
       );
+    }
+    if (type !== FrameType.CONTINUATION) {
+      if (endHeaders) {
+        this.deliverBlock(streamId, source.subarray(start, end));
+        return;
+      }
+      this.blockStreamId = streamId;
     }
     // Copy: the fragment's chunk may be reused by its owner before the block completes.
     if (end > start) this.blockParts.push(Buffer.from(source.subarray(start, end)));
@@ -386,6 +400,13 @@ function protocolError(code: string, message: string): Http2Error {
 
 function frameSizeError(message: string): Http2Error {
   return new Http2Error('ERR_H2_FRAME_SIZE', ErrorCode.FRAME_SIZE_ERROR, message);
+}
+
+function checkCount(value: number, option: string): number {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Http2Error('ERR_H2_INVALID_ARGUMENT', ErrorCode.INTERNAL_ERROR, `${option} must be a non-negative integer, got ${value}`);
+  }
+  return value;
 }
 
 function checkMaxFrameSize(size: number): number {
