@@ -257,6 +257,16 @@ encoding('octets 0x80-0xff round-trip as latin1; chars above 255 are refused', (
   assert.equal(new HpackDecoder().decode(new HpackEncoder().encode(['x-long', long])), ['x-long', long]);
   throwsCode(() => new HpackEncoder().encode(['odd']), 'ERR_HPACK_INVALID_FIELD', ErrorCode.INTERNAL_ERROR);
 });
+encoding('a refused field keeps the encoder usable unless the block had changed the table', () => {
+  const encoder = new HpackEncoder();
+  const decoder = new HpackDecoder();
+  // Nothing inserted before the bad field: the block is dropped, the encoder goes on.
+  throwsCode(() => encoder.encode([':status', '200', 'x-bad', '\u2603']), 'ERR_HPACK_INVALID_FIELD', ErrorCode.INTERNAL_ERROR);
+  assert.equal(decoder.decode(encoder.encode(['x-ok', '1'])), ['x-ok', '1']);
+  // x-new was inserted before the bad field: the peer would never see it, so the encoder stops.
+  throwsCode(() => encoder.encode(['x-new', '2', 'x-bad', '\u2603']), 'ERR_HPACK_INVALID_FIELD', ErrorCode.INTERNAL_ERROR);
+  throwsCode(() => encoder.encode(['x-ok', '1']), 'ERR_HPACK_ENCODER_FAILED', ErrorCode.INTERNAL_ERROR);
+});
 encoding('size updates: smallest then final after a dip (RFC 7541 §4.2), table shrinks', () => {
   const encoder = new HpackEncoder();
   const decoder = new HpackDecoder();

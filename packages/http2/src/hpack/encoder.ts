@@ -105,6 +105,8 @@ export class HpackEncoder {
   private pendingFinal = -1;
   private out: Buffer = Buffer.allocUnsafe(1024);
   private pos = 0;
+  /** Set when a block failed after changing the table: the peer's copy can no longer match. */
+  private failure: Http2Error | null = null;
 
   constructor(options: HpackEncoderOptions = {}) {
     const limit = options.maxTableSize ?? 4096;
@@ -151,10 +153,32 @@ export class HpackEncoder {
    * Encodes one header block from a flat `[name, value, …]` list and returns it in a new Buffer.
    * `neverIndexed` lists, in ascending order, positions in `headers` of names whose fields must be
    * sent never-indexed (as returned by {@link HpackDecoder.decode}).
+   *
+   * Validate fields first (the session must anyway, RFC 9113 §8.2.1): a field the encoder refuses
+   * after earlier fields of the same block changed the dynamic table leaves the encoder out of
+   * step with the peer, and every later call then throws `ERR_HPACK_ENCODER_FAILED`.
    * @throws Http2Error `ERR_HPACK_INVALID_FIELD` for an odd-length list or a char above 255.
    */
   encode(headers: readonly string[], neverIndexed?: readonly number[]): Buffer {
+    if (this.failure !== null) throw this.failure;
     if ((headers.length & 1) !== 0) throw invalid(`header list must hold name, value pairs; got ${headers.length} items`);
+    const insertedBefore = this.table.inserted;
+    const resizing = this.pendingFinal >= 0;
+    try {
+      return this.block(headers, neverIndexed);
+    } catch (error) {
+      if (resizing || this.table.inserted !== insertedBefore) {
+        this.failure = new Http2Error(
+          'ERR_HPACK_ENCODER_FAILED',
+          ErrorCode.INTERNAL_ERROR,
+          `HPACK encoder: a block failed after changing the dynamic table (${(error as Error).message}); end the connection`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  private block(headers: readonly string[], neverIndexed: readonly number[] | undefined): Buffer {
     this.pos = 0;
     this.reserve(12);
     if (this.pendingFinal >= 0) {
