@@ -182,6 +182,7 @@ export class HpackDecoder {
 
   /** RFC 7541 §5.2: a string literal at this.pos, refused when longer than `budget` octets. */
   private string(block: Uint8Array, end: number, budget: number): string {
+    if (this.pos >= end) throw compressionError('ERR_HPACK_TRUNCATED', 'string literal missing at the block end', end);
     const huffman = block[this.pos] >= 0x80;
     const length = this.integer(block, end, 7);
     const start = this.pos;
