@@ -62,7 +62,7 @@ export interface TlsSettingsOptions extends CertificateSource {
   /** How long a cached callback result is used (default 300 000 ms). */
   contextCacheTtlMs?: number;
   /** ALPN protocols in the server's order of preference (default `['http/1.1']`; see `enableH2()`). */
-  alpn?: string[];
+  alpn?: readonly string[];
   /** Lowest TLS version accepted (default `'TLSv1.2'`). */
   minVersion?: SecureVersion;
   /** Highest TLS version accepted (default `'TLSv1.3'`). */
@@ -70,7 +70,7 @@ export interface TlsSettingsOptions extends CertificateSource {
   /** OpenSSL cipher list (TLS 1.2 ciphers and TLS 1.3 suites); default node's. */
   ciphers?: string;
   /** Key exchange groups in preference order (node's `ecdhCurve`), e.g. `['X25519', 'P-256']`; default node's `auto`. */
-  groups?: string[];
+  groups?: readonly string[];
   /** Prefer the server's cipher order over the client's (default false, node's default). */
   honorCipherOrder?: boolean;
   /** Issue session tickets for resumption (default true). */
@@ -241,7 +241,7 @@ export class TlsSettings {
    * without ALPN. Applies to servers built afterwards.
    * @throws TlsConfigError `ERR_TLS_INVALID_CONFIG` for an empty or over-long (> 255 bytes) name.
    */
-  setAlpn(protocols: string[]): this {
+  setAlpn(protocols: readonly string[]): this {
     for (const p of protocols) {
       const n = Buffer.byteLength(p);
       if (n === 0 || n > 255) throw new TlsConfigError('ERR_TLS_INVALID_CONFIG', `ALPN protocol ${JSON.stringify(p)} must be 1..255 bytes (RFC 7301 §3.1)`);

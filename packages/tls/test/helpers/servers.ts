@@ -60,7 +60,7 @@ export async function tlsClient(port: number, options: ConnectionOptions): Promi
     alpn: socket.alpnProtocol,
     reused: socket.isSessionReused(),
     peerCertificate: socket.getPeerX509Certificate(),
-    groupName: socket.getEphemeralKeyInfo()?.name,
+    groupName: (socket.getEphemeralKeyInfo() as { name?: string } | null)?.name,
     socket,
   };
   socket.setEncoding('utf8');
