@@ -28,6 +28,10 @@ const R_DONE = 2;
 
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
 
+function uncork(session: ServerSession): void {
+  session.flush();
+}
+
 /**
  * The server side of an HTTP/1.x connection (Pingora's v1 server `HttpSession`): read a request
  * head and body, answer it, then {@link ServerSession.reuse} for the next one. Pipelined requests are
@@ -50,6 +54,7 @@ export class ServerSession {
   private bytesRead = 0;
   private bytesSent = 0;
   private closed = false;
+  private corked = false;
   /** The current request's head; set by {@link ServerSession.readRequest}. */
   request: RequestHeader | null = null;
 
@@ -118,7 +123,7 @@ export class ServerSession {
   async readBodyChunk(): Promise<Buffer | null> {
     if (!this.continueSent && this.responseState === R_NONE && this.expectsContinue()) {
       this.continueSent = true;
-      await this.stream.write(CONTINUE);
+      await this.write(CONTINUE);
     }
     try {
       const chunk = await this.reader.readBodyChunk(this.bodyTimeoutMs);
@@ -166,7 +171,7 @@ export class ServerSession {
   writeContinue(): Promise<void> | undefined {
     if (this.continueSent || !this.expectsContinue()) return undefined;
     this.continueSent = true;
-    return this.stream.write(CONTINUE);
+    return this.write(CONTINUE);
   }
 
   /**
@@ -178,7 +183,7 @@ export class ServerSession {
   writeResponseHeader(res: ResponseHeader): Promise<void> | undefined {
     const req = this.request;
     if (req === null || this.responseState !== R_NONE) throw new SluiceError('InternalError', { context: 'response head written twice or without a request' });
-    if (res.status < 200 && res.status !== 101) return this.stream.write(headBytes(serializeResponseHead(res)));
+    if (res.status < 200 && res.status !== 101) return this.write(headBytes(serializeResponseHead(res)));
     this.framing = res.status === 101 ? 'none' : frameResponse(req.method, req.version, res);
     if (this.framing === 'close') this.keepAlive = false;
     if (this.framing === 'length') this.remaining = Number(res.headers.get('content-length'));
@@ -186,7 +191,7 @@ export class ServerSession {
     else if (!this.keepAlive) res.headers.set('Connection', 'close');
     else if (req.version === '1.0') res.headers.set('Connection', 'keep-alive');
     this.responseState = R_HEAD;
-    return this.stream.write(headBytes(serializeResponseHead(res)));
+    return this.write(headBytes(serializeResponseHead(res)));
   }
 
   /**
@@ -198,19 +203,35 @@ export class ServerSession {
     if (chunk.length === 0 || this.framing === 'none') return undefined;
     this.bytesSent += chunk.length;
     if (this.framing === 'chunked') {
-      const socket: Socket = this.stream.socket;
-      socket.cork();
-      socket.write(chunkSizeLine(chunk.length));
-      socket.write(chunk);
-      const r = this.stream.write(CHUNK_END);
-      socket.uncork();
-      return r;
+      this.write(chunkSizeLine(chunk.length));
+      this.write(chunk);
+      return this.write(CHUNK_END);
     }
     if (this.framing === 'length') {
       if (chunk.length > this.remaining) throw new SluiceError('InternalError', { context: `response body longer than its Content-Length (${this.remaining} bytes left, ${chunk.length} given)` });
       this.remaining -= chunk.length;
     }
+    return this.write(chunk);
+  }
+
+  /**
+   * Writes through a cork held until the current tick's work is done, so the responses to pipelined
+   * requests (and the pieces of one response) leave in one writev.
+   */
+  private write(chunk: Buffer): Promise<void> | undefined {
+    if (!this.corked && !this.stream.socket.destroyed) {
+      this.corked = true;
+      this.stream.socket.cork();
+      process.nextTick(uncork, this);
+    }
     return this.stream.write(chunk);
+  }
+
+  /** Sends what the cork holds now. */
+  flush(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.stream.socket.uncork();
   }
 
   /**
@@ -220,13 +241,16 @@ export class ServerSession {
   finishResponse(trailers?: HeaderMap | null): Promise<void> | undefined {
     if (this.responseState !== R_HEAD) throw new SluiceError('InternalError', { context: 'finishResponse without a response head' });
     this.responseState = R_DONE;
-    if (this.framing === 'chunked') return this.stream.write(lastChunk(trailers));
+    if (this.framing === 'chunked') return this.write(lastChunk(trailers));
     if (this.framing === 'length' && this.remaining > 0) {
       this.keepAlive = false;
       this.close();
       return Promise.reject(new SluiceError('InternalError', { context: `response ended ${this.remaining} bytes short of its Content-Length` }));
     }
-    if (this.framing === 'close') this.stream.end();
+    if (this.framing === 'close') {
+      this.flush();
+      this.stream.end();
+    }
     return undefined;
   }
 
@@ -234,13 +258,10 @@ export class ServerSession {
   respond(res: ResponseHeader, body?: Buffer | string): Promise<void> | undefined {
     const bytes = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
     if (!res.headers.has('content-length') && !res.headers.has('transfer-encoding')) res.headers.set('Content-Length', String(bytes?.length ?? 0));
-    const socket = this.stream.socket;
-    socket.cork();
     this.writeResponseHeader(res);
     if (bytes !== undefined && bytes.length > 0) this.writeBody(bytes);
     const r = this.finishResponse();
-    socket.uncork();
-    return r ?? (socket.writableNeedDrain ? this.stream.drain() : undefined);
+    return r ?? (this.stream.socket.writableNeedDrain ? this.stream.drain() : undefined);
   }
 
   /**
@@ -254,7 +275,7 @@ export class ServerSession {
       this.responseState = R_DONE;
       const text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
       try {
-        await this.stream.write(Buffer.from(text, 'latin1'));
+        await this.write(Buffer.from(text, 'latin1'));
       } catch {
         // the client is gone; nothing to tell it
       }
@@ -293,6 +314,7 @@ export class ServerSession {
    * already sent past the request. The session reads nothing more.
    */
   takeOver(): { socket: Socket; head: Buffer } {
+    this.flush();
     this.reader.detach();
     this.closed = true;
     return { socket: this.stream.socket, head: this.reader.takeLeftover() ?? Buffer.alloc(0) };
@@ -303,6 +325,7 @@ export class ServerSession {
     if (this.closed) return;
     this.closed = true;
     this.reader.detach();
+    this.flush();
     this.stream.end();
     // A peer that never reads must not hold the socket open.
     const socket = this.stream.socket;

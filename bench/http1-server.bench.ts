@@ -1,0 +1,106 @@
+// Hello-world HTTP/1.1 server throughput under wrk on loopback: a server on @sluice/http1's
+// ServerSession against one on Node's `http` module. Each server runs in its own process (this file
+// started again with `--serve ours|node`); wrk (1 thread, 50 keep-alive connections, 5 s) runs against
+// them in turn, one request at a time per connection and pipelined 16 deep, 3 rounds interleaved; the
+// table shows the median requests/s of the rounds and the spread (min-max). wrk and the server share this machine's cores with other work: treat as noisy.
+// Needs `wrk` on PATH (apt-get install wrk). Run: cd bench && node --expose-gc --import tsx http1-server.bench.ts
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ResponseHeader, Stream } from '@sluice/core';
+import { serveHttp1 } from '@sluice/http1';
+
+const BODY = Buffer.from('Hello, World!');
+
+function serveOurs(): void {
+  const server = createNetServer({ noDelay: true }, (socket) => {
+    socket.on('error', () => {});
+    void serveHttp1(new Stream(socket), (session) => {
+      const res = new ResponseHeader(200);
+      res.headers.appendUnchecked('Content-Type', 'text/plain');
+      res.headers.appendUnchecked('Content-Length', '13');
+      return session.respond(res, BODY);
+    });
+  });
+  server.listen(0, '127.0.0.1', () => console.log(`PORT ${(server.address() as AddressInfo).port}`));
+}
+
+function serveNode(): void {
+  const server = createHttpServer((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': '13' });
+    res.end(BODY);
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1', () => console.log(`PORT ${(server.address() as AddressInfo).port}`));
+}
+
+function start(which: string): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', which], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout?.on('data', (d: Buffer) => {
+      const m = /PORT (\d+)/.exec(d.toString());
+      if (m) resolve({ child, port: Number(m[1]) });
+    });
+    child.on('exit', (code) => reject(new Error(`${which} server exited ${code}`)));
+  });
+}
+
+// wrk's Lua hook for HTTP pipelining (as in TechEmpower's plaintext test): 16 requests per write.
+const PIPELINE_DEPTH = 16;
+const pipelineScript = join(mkdtempSync(join(tmpdir(), 'sluice-wrk-')), 'pipeline.lua');
+writeFileSync(
+  pipelineScript,
+  `init = function(args)\n  local r = {}\n  for i = 1, ${PIPELINE_DEPTH} do r[i] = wrk.format(nil, "/") end\n  req = table.concat(r)\nend\nrequest = function() return req end\n`,
+);
+
+function wrk(port: number, pipelined: boolean): { rps: number; non2xx: number } {
+  const args = ['-t1', '-c50', '-d5s', `http://127.0.0.1:${port}/`];
+  if (pipelined) args.push('-s', pipelineScript);
+  const out = execFileSync('wrk', args, { encoding: 'utf8' });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  return { rps, non2xx };
+}
+
+const mode = process.argv.indexOf('--serve');
+if (mode !== -1) {
+  process.on('SIGINT', () => process.exit(0)); // a clean exit, so --cpu-prof can write its profile
+  if (process.argv[mode + 1] === 'ours') serveOurs();
+  else serveNode();
+} else {
+  const servers = { '@sluice/http1 (ours)': await start('ours'), 'node:http': await start('node') };
+  const results: Record<string, number[]> = {};
+  try {
+    for (const s of Object.values(servers)) wrk(s.port, false); // warm-up round, not counted
+    for (let round = 0; round < 3; round++) {
+      for (const pipelined of [false, true]) {
+        for (const [name, s] of Object.entries(servers)) {
+          const r = wrk(s.port, pipelined);
+          if (r.non2xx > 0) throw new Error(`${name}: ${r.non2xx} non-2xx responses`);
+          (results[`${pipelined ? `pipelined ×${PIPELINE_DEPTH}` : 'one at a time'}|${name}`] ??= []).push(r.rps);
+        }
+      }
+    }
+  } finally {
+    for (const s of Object.values(servers)) s.child.kill();
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  console.log(`http1 server: hello world, wrk -t1 -c50 -d5s, 3 rounds, Node ${process.version}`);
+  console.table(
+    Object.entries(results).map(([key, xs]) => {
+      const [workload, name] = key.split('|');
+      const ours = median(results[`${workload}|@sluice/http1 (ours)`]);
+      return {
+        workload,
+        server: name,
+        'requests/s (median)': Math.round(median(xs)),
+        'min-max': `${Math.round(Math.min(...xs))}-${Math.round(Math.max(...xs))}`,
+        'ratio ours/this': (ours / median(xs)).toFixed(2),
+      };
+    }),
+  );
+}
