@@ -247,6 +247,25 @@ encoding('repeated fields become one-octet indices; big fields are not indexed',
   assert.equal(decoder.decode(block), huge);
   assert.is(encoder.encode(fields).toString('hex'), 'bfbe', 'table untouched');
 });
+encoding('a name with many values in the table: repeats found, evictions tracked', () => {
+  const encoder = new HpackEncoder({ maxTableSize: 1024 });
+  const decoder = new HpackDecoder();
+  const path = (i: number) => `/assets/${String(i).padStart(2, '0')}/file`; // entries of 6 + 15 + 32 = 53 octets
+  for (let i = 0; i < 30; i++) assert.equal(decoder.decode(encoder.encode(['x-path', path(i)])), ['x-path', path(i)]);
+  // 1024 octets hold the newest 19: paths 11..29. Newest first, so path 29 is index 62.
+  for (let i = 11; i < 30; i++) {
+    const block = encoder.encode(['x-path', path(i)]);
+    assert.is(block.toString('hex'), (0x80 | (62 + 29 - i)).toString(16), `path ${i}`);
+    assert.equal(decoder.decode(block), ['x-path', path(i)]);
+  }
+  for (let i = 0; i < 11; i++) {
+    const block = encoder.encode(['x-path', path(i)]);
+    assert.ok(block.length > 1, `path ${i} was evicted: sent as a literal`);
+    assert.equal(decoder.decode(block), ['x-path', path(i)]);
+  }
+  assert.is(encoder.tableSize, 19 * 53);
+  assert.is(decoder.tableSize, 19 * 53);
+});
 encoding('octets 0x80-0xff round-trip as latin1; chars above 255 are refused', () => {
   const value = Array.from({ length: 128 }, (_, i) => String.fromCharCode(128 + i)).join('');
   assert.equal(new HpackDecoder().decode(new HpackEncoder().encode(['x-bin', value])), ['x-bin', value]);

@@ -2,7 +2,7 @@
 import { ErrorCode, Http2Error } from '../error.js';
 import { DynamicTable, ENTRY_OVERHEAD } from './dynamic-table.js';
 import { huffmanEncode, huffmanEncodedLength } from './huffman.js';
-import { STATIC_NAME_INDEX, STATIC_TABLE_LENGTH } from './static-table.js';
+import { STATIC_NAME_INDEX, STATIC_TABLE_LENGTH, Sensitivity } from './static-table.js';
 
 /**
  * How `set-cookie` fields are sent: `never-indexed` (default; cookies are secrets and no proxy may
@@ -26,14 +26,17 @@ export interface HpackEncoderOptions {
 
 /**
  * Per name: the newest entry id with that name, and its distinct values with their newest ids.
- * Parallel arrays, not a Map: a name rarely has more than a few values in a 4 KiB table, and a
- * short scan beats creating and hashing into a Map per name.
+ * Parallel arrays while a name has few values (a short scan beats hashing into a Map per name);
+ * a Map once it has many, such as cookies or paths that differ in their last octets.
  */
 interface NameEntries {
   latest: number;
   values: string[];
   ids: number[];
+  byValue: Map<string, number> | null;
 }
+
+const SCAN_LIMIT = 8;
 
 /** The encoder's dynamic table, with an index from fields to entry ids for lookups. */
 class IndexedTable extends DynamicTable {
@@ -41,6 +44,7 @@ class IndexedTable extends DynamicTable {
 
   /** The newest id of the entry `name: value`, or -1. */
   find(entries: NameEntries, value: string): number {
+    if (entries.byValue !== null) return entries.byValue.get(value) ?? -1;
     const values = entries.values;
     for (let i = 0; i < values.length; i++) if (values[i] === value) return entries.ids[i];
     return -1;
@@ -52,11 +56,15 @@ class IndexedTable extends DynamicTable {
     if (name.length + value.length + ENTRY_OVERHEAD > this.capacity) return;
     const id = this.inserted;
     // Evictions by add() may have emptied and dropped the record.
-    if (entries === undefined || entries.ids.length === 0) {
-      this.byName.set(name, { latest: id, values: [value], ids: [id] });
+    if (entries === undefined || this.byName.get(name) !== entries) {
+      this.byName.set(name, { latest: id, values: [value], ids: [id], byValue: null });
       return;
     }
     entries.latest = id;
+    if (entries.byValue !== null) {
+      entries.byValue.set(value, id);
+      return;
+    }
     const values = entries.values;
     for (let i = 0; i < values.length; i++) {
       if (values[i] === value) {
@@ -64,13 +72,29 @@ class IndexedTable extends DynamicTable {
         return;
       }
     }
-    values.push(value);
-    entries.ids.push(id);
+    if (values.length < SCAN_LIMIT) {
+      values.push(value);
+      entries.ids.push(id);
+      return;
+    }
+    const byValue = new Map<string, number>();
+    for (let i = 0; i < values.length; i++) byValue.set(values[i], entries.ids[i]);
+    byValue.set(value, id);
+    entries.byValue = byValue;
+    entries.values = [];
+    entries.ids = [];
   }
 
-  protected override evicted(name: string, _value: string, id: number): void {
+  protected override evicted(name: string, value: string, id: number): void {
     const entries = this.byName.get(name);
     if (entries === undefined) return;
+    if (entries.byValue !== null) {
+      if (entries.byValue.get(value) === id) {
+        entries.byValue.delete(value);
+        if (entries.byValue.size === 0) this.byName.delete(name);
+      }
+      return;
+    }
     const ids = entries.ids;
     for (let i = 0; i < ids.length; i++) {
       if (ids[i] !== id) continue;
@@ -202,8 +226,11 @@ export class HpackEncoder {
       }
       this.field(headers[i], headers[i + 1], sensitive);
     }
-    const block = Buffer.allocUnsafe(this.pos);
-    this.out.copy(block, 0, 0, this.pos);
+    const length = this.pos;
+    const block = Buffer.allocUnsafe(length);
+    // Most blocks are a few dozen octets: a loop beats the native copy's call overhead.
+    if (length <= 64) for (let i = 0; i < length; i++) block[i] = this.out[i];
+    else this.out.copy(block, 0, 0, length);
     return block;
   }
 
@@ -212,18 +239,23 @@ export class HpackEncoder {
     this.reserve(4 * (name.length + value.length) + 16);
     const table = this.table;
     const known = STATIC_NAME_INDEX.get(name);
-    const entries = table.byName.get(name);
     let mode = 0x40; // literal with incremental indexing, 6-bit name index
-    if (forceNeverIndexed || isSensitive(name, value, this.setCookie)) {
+    if (forceNeverIndexed) {
       mode = 0x10;
-    } else {
-      if (known !== undefined) {
+    } else if (known !== undefined) {
+      const sensitivity = known.sensitivity;
+      if (sensitivity !== Sensitivity.None && this.isSensitive(sensitivity, value)) {
+        mode = 0x10;
+      } else {
         const staticIndex = known.values.get(value);
         if (staticIndex !== undefined) {
           this.integer(staticIndex, 7, 0x80);
           return;
         }
       }
+    }
+    const entries = table.byName.get(name);
+    if (mode !== 0x10) {
       if (entries !== undefined) {
         const id = table.find(entries, value);
         if (id > 0) {
@@ -232,9 +264,8 @@ export class HpackEncoder {
         }
       }
       // Entries that would flush most of the table are sent without indexing.
-      const entrySize = name.length + value.length + ENTRY_OVERHEAD;
-      if (entrySize * 4 > table.capacity * 3) mode = 0x00;
-      else if (name === 'set-cookie' && this.setCookie === 'without-indexing') mode = 0x00;
+      if ((name.length + value.length + ENTRY_OVERHEAD) * 4 > table.capacity * 3) mode = 0x00;
+      else if (known !== undefined && known.sensitivity === Sensitivity.SetCookie && this.setCookie === 'without-indexing') mode = 0x00;
     }
     let nameIndex = 0;
     if (known !== undefined) nameIndex = known.index;
@@ -247,6 +278,13 @@ export class HpackEncoder {
     }
     this.string(value);
     if (mode === 0x40) table.insert(name, value, entries);
+  }
+
+  /** RFC 7541 §7.1.3: fields a dictionary attack could guess are never indexed. */
+  private isSensitive(sensitivity: Sensitivity, value: string): boolean {
+    if (sensitivity === Sensitivity.Always) return true;
+    if (sensitivity === Sensitivity.ShortValues) return value.length < 20;
+    return this.setCookie === 'never-indexed';
   }
 
   /** RFC 7541 §5.1: `value` with an N-bit prefix, the first octet's high bits set to `flags`. */
@@ -308,20 +346,6 @@ interface Latin1Writer {
   latin1Write(value: string, offset: number): number;
 }
 
-/** RFC 7541 §7.1.3: fields a dictionary attack could guess are never indexed. */
-function isSensitive(name: string, value: string, setCookie: SetCookiePolicy): boolean {
-  switch (name) {
-    case 'authorization':
-    case 'proxy-authorization':
-      return true;
-    case 'cookie':
-      return value.length < 20;
-    case 'set-cookie':
-      return setCookie === 'never-indexed';
-    default:
-      return false;
-  }
-}
 
 function nonOctet(value: string): Http2Error {
   return invalid(`field ${JSON.stringify(value.slice(0, 40))} holds a char above 255; fields are octets`);

@@ -72,11 +72,34 @@ const entries: ReadonlyArray<readonly [string, string]> = [
 /** Number of static entries (61); dynamic indices start right after. */
 export const STATIC_TABLE_LENGTH = entries.length;
 
-/** For the encoder: a static name's first index, and the index of each of its values. */
+/**
+ * How a name's fields are protected from indexing (RFC 7541 §7.1.3); every such name is in the
+ * static table, so the encoder learns it from the same lookup.
+ */
+export const Sensitivity = {
+  None: 0,
+  /** authorization, proxy-authorization: always never-indexed. */
+  Always: 1,
+  /** cookie: never-indexed when shorter than 20 octets. */
+  ShortValues: 2,
+  /** set-cookie: by the encoder's policy. */
+  SetCookie: 3,
+} as const;
+export type Sensitivity = (typeof Sensitivity)[keyof typeof Sensitivity];
+
+/** For the encoder: a static name's first index, its values' indices, and its sensitivity. */
 export interface StaticName {
   readonly index: number;
   readonly values: Map<string, number>;
+  readonly sensitivity: Sensitivity;
 }
+
+const SENSITIVE: Record<string, Sensitivity> = {
+  authorization: Sensitivity.Always,
+  'proxy-authorization': Sensitivity.Always,
+  cookie: Sensitivity.ShortValues,
+  'set-cookie': Sensitivity.SetCookie,
+};
 
 /** Name → {@link StaticName}, built once at module load: one lookup per field. */
 export const STATIC_NAME_INDEX = new Map<string, StaticName>();
@@ -86,6 +109,9 @@ for (let i = 0; i < entries.length; i++) {
   (STATIC_NAMES as string[]).push(name);
   (STATIC_VALUES as string[]).push(value);
   let known = STATIC_NAME_INDEX.get(name);
-  if (known === undefined) STATIC_NAME_INDEX.set(name, (known = { index: i + 1, values: new Map() }));
+  if (known === undefined) {
+    known = { index: i + 1, values: new Map(), sensitivity: SENSITIVE[name] ?? Sensitivity.None };
+    STATIC_NAME_INDEX.set(name, known);
+  }
   if (!known.values.has(value)) known.values.set(value, i + 1);
 }
