@@ -1,0 +1,474 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SluiceError, TransportConnector, defaultLogger, toSluiceError } from '@sluice/core';
+import type { HttpPeer, Logger, ServerApp, Stream, ResponseHeader } from '@sluice/core';
+import { ClientSession, ServerSession } from '@sluice/http1';
+import type { ServerSessionOptions } from '@sluice/http1';
+import { defaultFailStatus } from './fail-status.js';
+import { removeHopByHop } from './hop-by-hop.js';
+import type { BodyChunk, ProxyHttp } from './proxy-http.js';
+import { DEFAULT_RETRY_BUFFER_BYTES, RetryBuffer } from './retry-buffer.js';
+import { Http1Session, type DownstreamSession } from './session.js';
+import { tunnel } from './tunnel.js';
+
+/** Options of {@link HttpProxy}; every one has a safe default. */
+export interface HttpProxyOptions {
+  /** How many times one request may be sent again (Pingora's `max_retries`, default 16). */
+  maxRetries?: number;
+  /** Upstream connector and pool (default: a new one with 128 idle connections). */
+  connector?: TransportConnector;
+  /** Requests served on one downstream connection before it is closed (default 1000). */
+  keepaliveRequestLimit?: number;
+  /** Forward CONNECT requests to the upstream peer (default false: answered 405). */
+  allowConnect?: boolean;
+  /** Adds `Via: 1.1 <via>` both ways (RFC 9110 §7.6.3) when set (default: no Via). */
+  via?: string;
+  /** Request-body bytes kept so a failed request can be retried (default 65536). */
+  retryBufferBytes?: number;
+  /** Downstream HTTP/1 limits and timeouts (header/body timeouts, head sizes). */
+  downstream?: ServerSessionOptions;
+  /** Where proxy errors are logged (default: stderr). */
+  logger?: Logger;
+}
+
+function isThenable(r: unknown): r is PromiseLike<unknown> {
+  return typeof (r as PromiseLike<unknown> | undefined)?.then === 'function';
+}
+
+/** What one upstream exchange ended with. */
+const DONE = 0;
+const UPGRADED = 1;
+
+/**
+ * The request-body sender of one request, shared by its attempts: it runs beside the response reader,
+ * and a retry waits for the previous attempt's sender to stop before replaying.
+ */
+interface BodySend {
+  running: Promise<void> | undefined;
+  done: boolean;
+  cancelled: boolean;
+  failure: SluiceError | undefined;
+  readonly retryBuffer: RetryBuffer;
+}
+
+/**
+ * The HTTP proxy application (Pingora's `HttpProxy`): a core {@link ServerApp} that serves each
+ * downstream connection and runs every request through the {@link ProxyHttp} phases, forwarding it to
+ * the peer `upstreamPeer` picks over pooled connections, with retries, failover and streaming bodies.
+ */
+export class HttpProxy<Ctx> implements ServerApp {
+  readonly proxy: ProxyHttp<Ctx>;
+  readonly connector: TransportConnector;
+  readonly maxRetries: number;
+  readonly allowConnect: boolean;
+  private readonly via: string | undefined;
+  private readonly retryBufferBytes: number;
+  private readonly downstreamOptions: ServerSessionOptions;
+  private readonly logger: Logger;
+
+  constructor(proxy: ProxyHttp<Ctx>, options: HttpProxyOptions = {}) {
+    this.proxy = proxy;
+    this.connector = options.connector ?? new TransportConnector();
+    this.maxRetries = options.maxRetries ?? 16;
+    this.allowConnect = options.allowConnect ?? false;
+    this.via = options.via;
+    this.retryBufferBytes = options.retryBufferBytes ?? DEFAULT_RETRY_BUFFER_BYTES;
+    this.downstreamOptions = { ...options.downstream };
+    if (options.keepaliveRequestLimit !== undefined) this.downstreamOptions.maxRequestsPerConnection = options.keepaliveRequestLimit;
+    this.logger = options.logger ?? defaultLogger();
+    if (!Number.isInteger(this.maxRetries) || this.maxRetries < 0) {
+      throw new SluiceError('ConfigError', { code: 'ERR_PROXY_INVALID_MAX_RETRIES', context: `maxRetries must be an integer >= 0, got ${this.maxRetries}` });
+    }
+  }
+
+  /** Serves one downstream HTTP/1 connection until it closes, is upgraded, or the server shuts down. */
+  async processNewConnection(stream: Stream, shutdown: AbortSignal): Promise<void> {
+    const server = new ServerSession(stream, this.downstreamOptions);
+    let idle = true;
+    // A graceful shutdown closes connections waiting for their next request; busy ones finish first.
+    const onShutdown = (): void => {
+      if (idle) server.close();
+    };
+    shutdown.addEventListener('abort', onShutdown);
+    try {
+      for (;;) {
+        idle = true;
+        if (shutdown.aborted) return server.close();
+        let request;
+        try {
+          request = await server.readRequest();
+        } catch {
+          return; // a malformed or slow request was answered (400, 408, ...) and the connection closed
+        }
+        if (request === null) return;
+        idle = false;
+        const session = new Http1Session(server, request);
+        if (shutdown.aborted) session.setKeepalive(false);
+        if ((await this.processRequest(session)) === UPGRADED) return;
+        if (!session.keepalive || !session.responseDone) return server.close();
+        if (!(await server.reuse())) return;
+      }
+    } finally {
+      shutdown.removeEventListener('abort', onShutdown);
+    }
+  }
+
+  /** Closes the idle upstream connections when the service stops. */
+  cleanup(): void {
+    this.connector.pool.clear();
+  }
+
+  /**
+   * Runs one request through every phase. Never throws: a failure is answered (`failToProxy`),
+   * logged (unless `suppressErrorLog`), and handed to `logging`.
+   */
+  async processRequest(session: DownstreamSession): Promise<number> {
+    const proxy = this.proxy;
+    const ctx = proxy.newCtx();
+    let error: SluiceError | undefined;
+    let outcome = DONE;
+    try {
+      outcome = await this.runPhases(session, ctx);
+    } catch (e) {
+      error = toSluiceError(e, 'InternalError', 'proxying a request');
+      if (error.source === 'Unset') error.source = 'Internal';
+      await this.fail(session, ctx, error);
+    }
+    if (proxy.logging) {
+      try {
+        const r = proxy.logging(session, error, ctx);
+        if (isThenable(r)) await r;
+      } catch (e) {
+        this.logger.error('proxy: the logging phase failed', e);
+      }
+    }
+    return outcome;
+  }
+
+  private async runPhases(session: DownstreamSession, ctx: Ctx): Promise<number> {
+    const proxy = this.proxy;
+    if (proxy.earlyRequestFilter) {
+      const r = proxy.earlyRequestFilter(session, ctx);
+      if (isThenable(r)) await r;
+    }
+    if (proxy.requestFilter) {
+      let handled = proxy.requestFilter(session, ctx);
+      if (isThenable(handled)) handled = await handled;
+      if (handled === true) {
+        if (!session.responseWritten) throw new SluiceError('InternalError', { context: 'requestFilter returned true but wrote no response' });
+        const r = session.finishResponse(null);
+        if (r) await r;
+        return DONE;
+      }
+    }
+    if (session.request.method === 'CONNECT' && !this.allowConnect) {
+      session.setKeepalive(false);
+      await session.respondError(405);
+      return DONE;
+    }
+    if (proxy.proxyUpstreamFilter) {
+      let go = proxy.proxyUpstreamFilter(session, ctx);
+      if (isThenable(go)) go = await go;
+      if (go === false) {
+        if (!session.responseWritten) await session.respondError(502);
+        else {
+          const r = session.finishResponse(null);
+          if (r) await r;
+        }
+        return DONE;
+      }
+    }
+    return this.proxyToUpstream(session, ctx);
+  }
+
+  /** Picks a peer, connects, exchanges; retries as the errors' retry marks allow, up to `maxRetries`. */
+  private async proxyToUpstream(session: DownstreamSession, ctx: Ctx): Promise<number> {
+    const proxy = this.proxy;
+    const send: BodySend | undefined = session.hasRequestBody
+      ? { running: undefined, done: false, cancelled: false, failure: undefined, retryBuffer: new RetryBuffer(this.retryBufferBytes) }
+      : undefined;
+    let retries = 0;
+    let fresh = false;
+    for (;;) {
+      let peer = proxy.upstreamPeer(session, ctx);
+      if (isThenable(peer)) peer = await peer;
+      let stream: Stream;
+      let reused = false;
+      try {
+        if (fresh) stream = await this.connector.newStream(peer);
+        else ({ stream, reused } = await this.connector.getStream(peer));
+      } catch (e) {
+        let error = toSluiceError(e, 'ConnectError', `connecting to ${peer}`).intoUp();
+        if (proxy.failToConnect) error = proxy.failToConnect(session, peer, ctx, error);
+        if (error.retryable(false) && retries < this.maxRetries) {
+          retries++;
+          continue;
+        }
+        throw error;
+      }
+      fresh = false;
+      try {
+        if (proxy.connectedToUpstream) {
+          const r = proxy.connectedToUpstream(session, reused, peer, stream.digest, ctx);
+          if (isThenable(r)) await r;
+        }
+      } catch (e) {
+        stream.destroy();
+        throw e;
+      }
+      try {
+        return await this.exchange(session, ctx, peer, stream, reused, send);
+      } catch (e) {
+        let error = toSluiceError(e, 'InternalError', `proxying to ${peer}`);
+        if (proxy.errorWhileProxy) error = proxy.errorWhileProxy(peer, session, error, ctx, reused);
+        const replayable = send === undefined || send.retryBuffer.replayable;
+        if (!session.responseWritten && replayable && error.retryable(reused) && retries < this.maxRetries) {
+          retries++;
+          // A reused connection may simply have been closed by the peer: the retry takes a new one.
+          if (reused) fresh = true;
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  /** One request and its response over `stream`. */
+  private async exchange(session: DownstreamSession, ctx: Ctx, peer: HttpPeer, stream: Stream, reused: boolean, send: BodySend | undefined): Promise<number> {
+    const proxy = this.proxy;
+    const timeoutMs = peer.options.readTimeoutMs;
+    const client = new ClientSession(stream, { readTimeoutMs: timeoutMs, bodyTimeoutMs: timeoutMs });
+    let handedOver = false;
+    try {
+      const upgrade = session.isUpgradeRequest && session.request.method !== 'CONNECT';
+      const req = session.request.clone();
+      removeHopByHop(req.headers, upgrade);
+      // 100-continue is answered downstream by our session when the body is first read.
+      req.headers.delete('expect');
+      if (req.version !== '1.1') {
+        // Sent on as HTTP/1.1, which requires Host (RFC 9112 §3.2); an HTTP/1.0 client may have left it out.
+        req.version = '1.1';
+        if (!req.headers.has('host')) req.headers.appendUnchecked('Host', peer.addressText);
+      }
+      if (this.via !== undefined) req.headers.append('Via', `1.1 ${this.via}`);
+      if (proxy.upstreamRequestFilter) {
+        const r = proxy.upstreamRequestFilter(session, req, ctx);
+        if (isThenable(r)) await r;
+      }
+      try {
+        const w = client.writeRequestHeader(req, send !== undefined);
+        if (w) await w;
+      } catch (e) {
+        throw this.upstreamError(e, reused, 'writing the request head');
+      }
+      if (send !== undefined) {
+        if (send.running !== undefined) await send.running;
+        send.done = send.cancelled = false;
+        send.failure = undefined;
+        send.running = this.sendBody(session, ctx, client, send);
+      }
+      let res: ResponseHeader;
+      try {
+        res = await client.readResponse();
+      } catch (e) {
+        if (send?.failure?.source === 'Downstream') throw send.failure;
+        throw this.upstreamError(e, reused && client.bodyBytesRead() === 0, 'reading the response head');
+      }
+      if (res.status === 101 || (session.request.method === 'CONNECT' && res.status >= 200 && res.status < 300)) {
+        return await this.switchProtocols(session, ctx, client, res).then((r) => {
+          handedOver = true;
+          return r;
+        });
+      }
+      // A request that asked to switch and was refused leaves its connection in an unknown state.
+      if (session.isUpgradeRequest) session.setKeepalive(false);
+      await this.forwardResponse(session, ctx, client, res);
+      if (send !== undefined && !send.done) {
+        // The upstream answered before taking the whole body: the downstream connection cannot be
+        // reused (the rest of the body is still on its way) and neither can the upstream one.
+        session.setKeepalive(false);
+        return DONE;
+      }
+      if (client.reuse()) {
+        client.takeOver();
+        handedOver = true;
+        this.connector.releaseStream(stream, peer);
+      }
+      return DONE;
+    } finally {
+      if (send !== undefined && !send.done) send.cancelled = true;
+      if (!handedOver) client.close();
+    }
+  }
+
+  /** Marks a failure on the upstream connection; before any response byte on a reused one, it may retry once. */
+  private upstreamError(e: unknown, reusedBeforeResponse: boolean, what: string): SluiceError {
+    const error = toSluiceError(e, 'ReadError', what);
+    if (error.source === 'Unset') error.intoUp();
+    if (reusedBeforeResponse && error.retry === false && error.type !== 'ReadTimedout' && error.type !== 'WriteTimedout') error.setRetry('ReusedOnly');
+    return error;
+  }
+
+  /** Streams the request body upstream (replaying what an earlier attempt sent), beside the response. */
+  private async sendBody(session: DownstreamSession, ctx: Ctx, client: ClientSession, state: BodySend): Promise<void> {
+    const proxy = this.proxy;
+    const retryBuffer = state.retryBuffer;
+    try {
+      const recorded = retryBuffer.recorded;
+      for (let i = 0; i < recorded.length; i++) {
+        const w = client.writeBody(recorded[i]);
+        if (w) await w.catch((e: unknown) => Promise.reject(this.upstreamError(e, false, 'writing the request body')));
+      }
+      const chunk: BodyChunk | undefined = proxy.requestBodyFilter ? { data: null } : undefined;
+      while (!session.requestBodyDone) {
+        let data = await session.readBodyChunk();
+        if (chunk !== undefined) {
+          chunk.data = data;
+          const r = proxy.requestBodyFilter!(session, chunk, data === null, ctx);
+          if (isThenable(r)) await r;
+          data = chunk.data;
+        }
+        if (data !== null && data.length > 0) {
+          // Recorded before it is written: a retry replays it even when this attempt was cancelled.
+          retryBuffer.record(data);
+          if (state.cancelled) return;
+          const w = client.writeBody(data);
+          if (w) await w.catch((e: unknown) => Promise.reject(this.upstreamError(e, false, 'writing the request body')));
+        }
+      }
+      if (state.cancelled) return;
+      const w = client.finishBody(session.requestTrailers);
+      if (w) await w;
+      state.done = true;
+    } catch (e) {
+      state.failure = toSluiceError(e, 'WriteError', 'sending the request body');
+      if (state.failure.source === 'Unset') state.failure.intoUp();
+      // The response reader is waiting on this connection; closing it ends that wait.
+      client.close();
+    }
+  }
+
+  /** Sends the response head, body and trailers downstream through the response phases. */
+  private async forwardResponse(session: DownstreamSession, ctx: Ctx, client: ClientSession, res: ResponseHeader): Promise<void> {
+    const proxy = this.proxy;
+    // 1xx heads other than 100 (answered by our own session) go downstream first (RFC 9110 §15.2).
+    const info = client.informational;
+    for (let i = 0; i < info.length; i++) {
+      if (info[i].status === 100) continue;
+      removeHopByHop(info[i].headers);
+      await this.downstreamWrite(session.writeResponseHeader(info[i]));
+    }
+    if (proxy.upstreamResponseFilter) {
+      const r = proxy.upstreamResponseFilter(session, res, ctx);
+      if (isThenable(r)) await r;
+    }
+    removeHopByHop(res.headers);
+    if (this.via !== undefined) res.headers.append('Via', `1.1 ${this.via}`);
+    res.version = '1.1';
+    if (proxy.responseFilter) {
+      const r = proxy.responseFilter(session, res, ctx);
+      if (isThenable(r)) await r;
+    }
+    await this.downstreamWrite(session.writeResponseHeader(res));
+    const filtered = proxy.upstreamResponseBodyFilter !== undefined || proxy.responseBodyFilter !== undefined;
+    const chunk: BodyChunk | undefined = filtered ? { data: null } : undefined;
+    for (;;) {
+      let data: Buffer | null;
+      try {
+        data = await client.readBodyChunk();
+      } catch (e) {
+        throw this.upstreamError(e, false, 'reading the response body');
+      }
+      if (chunk !== undefined) {
+        chunk.data = data;
+        const end = data === null;
+        if (proxy.upstreamResponseBodyFilter) proxy.upstreamResponseBodyFilter(session, chunk, end, ctx);
+        if (proxy.responseBodyFilter) {
+          let delay = proxy.responseBodyFilter(session, chunk, end, ctx);
+          if (isThenable(delay)) delay = await delay;
+          if (typeof delay === 'number' && delay > 0) await sleep(delay);
+        }
+        if (chunk.data !== null && chunk.data.length > 0) await this.downstreamWrite(session.writeResponseBody(chunk.data, false));
+        if (end) break;
+      } else {
+        if (data === null) break;
+        const w = session.writeResponseBody(data, false);
+        if (w) await this.downstreamWrite(w);
+      }
+    }
+    const trailers = client.trailers;
+    if (trailers !== null) {
+      if (proxy.upstreamResponseTrailerFilter) proxy.upstreamResponseTrailerFilter(session, trailers, ctx);
+      if (proxy.responseTrailerFilter) {
+        const r = proxy.responseTrailerFilter(session, trailers, ctx);
+        if (isThenable(r)) await r;
+      }
+    }
+    await this.downstreamWrite(session.finishResponse(trailers));
+  }
+
+  /** Awaits a downstream write, typing its failure as the client's. */
+  private async downstreamWrite(w: Promise<void> | undefined): Promise<void> {
+    if (w === undefined) return;
+    try {
+      await w;
+    } catch (e) {
+      const error = toSluiceError(e, 'WriteError', 'writing the response downstream');
+      if (error.source === 'Unset') error.intoDown();
+      throw error;
+    }
+  }
+
+  /** Forwards a 101 (or a CONNECT 2xx) and joins the two connections into one byte stream. */
+  private async switchProtocols(session: DownstreamSession, ctx: Ctx, client: ClientSession, res: ResponseHeader): Promise<number> {
+    const proxy = this.proxy;
+    if (proxy.upstreamResponseFilter) {
+      const r = proxy.upstreamResponseFilter(session, res, ctx);
+      if (isThenable(r)) await r;
+    }
+    removeHopByHop(res.headers, res.status === 101);
+    if (this.via !== undefined) res.headers.append('Via', `1.1 ${this.via}`);
+    res.version = '1.1';
+    if (proxy.responseFilter) {
+      const r = proxy.responseFilter(session, res, ctx);
+      if (isThenable(r)) await r;
+    }
+    await this.downstreamWrite(session.writeResponseHeader(res));
+    const up = client.takeOver();
+    const down = session.takeOver();
+    await tunnel(down.socket, down.head, up.socket, up.head);
+    return UPGRADED;
+  }
+
+  /** Answers a failed request (or aborts a started response), and logs the error. */
+  private async fail(session: DownstreamSession, ctx: Ctx, error: SluiceError): Promise<void> {
+    const proxy = this.proxy;
+    let status = defaultFailStatus(error);
+    if (proxy.failToProxy) {
+      try {
+        const r = proxy.failToProxy(session, error, ctx);
+        status = isThenable(r) ? await r : r;
+      } catch (e) {
+        this.logger.error('proxy: the failToProxy phase failed', e);
+      }
+    }
+    if (!session.responseWritten) {
+      if (error.source === 'Downstream') session.setKeepalive(false);
+      if (status > 0) await session.respondError(status);
+      else session.abort();
+    } else {
+      // Never let a response that lost its upstream end look complete (RFC 9112 §9.8).
+      session.abort();
+    }
+    if (proxy.suppressErrorLog?.(session, ctx, error)) return;
+    const summary = proxy.requestSummary ? proxy.requestSummary(session, ctx) : defaultSummary(session);
+    const message = `${summary}: ${error.source.toLowerCase()} error: ${error.message}`;
+    if (error.source === 'Downstream') this.logger.warn(message);
+    else this.logger.error(message);
+  }
+}
+
+/** `GET /path, Host: example.org` (Pingora's default request summary). */
+function defaultSummary(session: DownstreamSession): string {
+  const req = session.request;
+  return `${req.method} ${req.uri}, Host: ${req.headers.get('host') ?? ''}`;
+}

@@ -1,0 +1,213 @@
+import type { Socket } from 'node:net';
+import { ResponseHeader, SluiceError } from '@sluice/core';
+import type { Digest, HeaderMap, RequestHeader, SocketAddress } from '@sluice/core';
+import type { ServerSession } from '@sluice/http1';
+
+/**
+ * One downstream request as the phases see it (Pingora's proxy `Session`): the request head, its
+ * body, the response writer and facts about the connection. The same interface serves HTTP/1 and
+ * (later) HTTP/2 downstream sessions.
+ */
+export interface Session {
+  /** The request head as received; phases may rewrite it (the upstream request starts as its copy). */
+  readonly request: RequestHeader;
+  /** Whether the request has a body (RFC 9112 §6.3). */
+  readonly hasRequestBody: boolean;
+  /** Whether a response head was already sent downstream. */
+  readonly responseWritten: boolean;
+  /**
+   * The next piece of request body, or null at its end. Bytes read here are not forwarded upstream:
+   * a filter that reads the body answers the request itself or rewrites it.
+   */
+  readRequestBody(): Promise<Buffer | null>;
+  /** Answers with `status` and an empty body (keeps the connection when the request allows it). */
+  respondError(status: number): Promise<void>;
+  /** Sends the response head (1xx heads may precede the final one). Returns a Promise only under backpressure. */
+  writeResponseHeader(response: ResponseHeader): Promise<void> | undefined;
+  /** Sends a piece of response body; `endOfStream` ends the response. Returns a Promise only under backpressure. */
+  writeResponseBody(data: Buffer | null, endOfStream: boolean): Promise<void> | undefined;
+  /** Ends the response with trailer fields (sent on a chunked HTTP/1.1 response). */
+  writeResponseTrailers(trailers: HeaderMap): Promise<void> | undefined;
+  /** Request body bytes read from downstream so far. */
+  bodyBytesRead(): number;
+  /** Response body bytes sent downstream so far. */
+  bodyBytesSent(): number;
+  /** The client's address. */
+  clientAddr(): SocketAddress | undefined;
+  /** The address the client connected to. */
+  serverAddr(): SocketAddress | undefined;
+  /** Facts about the downstream connection (timings, TLS). */
+  digest(): Digest;
+  /** Whether the downstream speaks HTTP/2. */
+  isHttp2(): boolean;
+  /** Allows or forbids reusing the downstream connection after this request (default: as the client asked). */
+  setKeepalive(enabled: boolean): void;
+  /** Whether the connection may carry another request after this one, as far as the proxy knows now. */
+  readonly keepalive: boolean;
+}
+
+/**
+ * What the proxy engine needs from a downstream session beyond {@link Session}. An HTTP/2 stream
+ * implements the same methods, so the engine does not know which protocol it serves.
+ */
+export interface DownstreamSession extends Session {
+  /** Whether the request asked for a protocol switch (Upgrade) or a tunnel (CONNECT). */
+  readonly isUpgradeRequest: boolean;
+  /** Next request body chunk for forwarding (counts into bodyBytesRead). */
+  readBodyChunk(): Promise<Buffer | null>;
+  /** The request trailers, once the body was read to its end. */
+  readonly requestTrailers: HeaderMap | null;
+  /** Whether the whole request body has been read. */
+  readonly requestBodyDone: boolean;
+  /** Ends the response (with optional trailers). */
+  finishResponse(trailers: HeaderMap | null): Promise<void> | undefined;
+  /** Ends the downstream connection at once: the client sees an incomplete message, never a complete one. */
+  abort(): void;
+  /** Hands the connection over after a 101 or a CONNECT 2xx. */
+  takeOver(): { socket: Socket; head: Buffer };
+}
+
+/** The downstream session over an HTTP/1 connection. */
+export class Http1Session implements DownstreamSession {
+  readonly request: RequestHeader;
+  private readonly server: ServerSession;
+  private headSent = false;
+  private done = false;
+  private keepaliveAllowed = true;
+  private bodyDone: boolean;
+
+  constructor(server: ServerSession, request: RequestHeader) {
+    this.server = server;
+    this.request = request;
+    this.bodyDone = !server.hasBody;
+  }
+
+  /** The underlying HTTP/1 server session. */
+  get serverSession(): ServerSession {
+    return this.server;
+  }
+
+  get hasRequestBody(): boolean {
+    return this.server.hasBody;
+  }
+
+  get responseWritten(): boolean {
+    return this.headSent;
+  }
+
+  /** Whether the response was finished. */
+  get responseDone(): boolean {
+    return this.done;
+  }
+
+  get isUpgradeRequest(): boolean {
+    return this.server.isUpgrade;
+  }
+
+  get requestTrailers(): HeaderMap | null {
+    return this.server.trailers;
+  }
+
+  get requestBodyDone(): boolean {
+    return this.bodyDone;
+  }
+
+  get keepalive(): boolean {
+    return this.keepaliveAllowed;
+  }
+
+  setKeepalive(enabled: boolean): void {
+    this.keepaliveAllowed = enabled;
+  }
+
+  readRequestBody(): Promise<Buffer | null> {
+    return this.readBodyChunk();
+  }
+
+  async readBodyChunk(): Promise<Buffer | null> {
+    if (this.bodyDone) return null;
+    let chunk: Buffer | null;
+    try {
+      chunk = await this.server.readBodyChunk();
+    } catch (e) {
+      this.keepaliveAllowed = false;
+      throw e instanceof SluiceError ? e.intoDown() : SluiceError.because('ReadError', 'reading the request body', e).intoDown();
+    }
+    if (chunk === null) this.bodyDone = true;
+    return chunk;
+  }
+
+  async respondError(status: number): Promise<void> {
+    if (this.headSent) return;
+    const res = ResponseHeader.build(status);
+    res.headers.appendUnchecked('Content-Length', '0');
+    if (!this.keepaliveAllowed) res.headers.appendUnchecked('Connection', 'close');
+    this.headSent = this.done = true;
+    try {
+      await this.server.respond(res);
+    } catch {
+      // the client is gone; there is no one to tell
+      this.keepaliveAllowed = false;
+    }
+  }
+
+  writeResponseHeader(response: ResponseHeader): Promise<void> | undefined {
+    if (response.status < 200 && response.status !== 101) return this.server.writeResponseHeader(response);
+    if (this.headSent) throw new SluiceError('InternalError', { context: 'response head written twice' });
+    if (!this.keepaliveAllowed && response.status !== 101) response.headers.set('Connection', 'close');
+    this.headSent = true;
+    return this.server.writeResponseHeader(response);
+  }
+
+  writeResponseBody(data: Buffer | null, endOfStream: boolean): Promise<void> | undefined {
+    const r = data !== null && data.length > 0 ? this.server.writeBody(data) : undefined;
+    if (!endOfStream) return r;
+    if (r !== undefined) return r.then(() => this.finishResponse(null));
+    return this.finishResponse(null);
+  }
+
+  writeResponseTrailers(trailers: HeaderMap): Promise<void> | undefined {
+    return this.finishResponse(trailers);
+  }
+
+  finishResponse(trailers: HeaderMap | null): Promise<void> | undefined {
+    if (this.done) return undefined;
+    this.done = true;
+    return this.server.finishResponse(trailers);
+  }
+
+  abort(): void {
+    this.keepaliveAllowed = false;
+    this.done = true;
+    this.server.stream.destroy();
+  }
+
+  takeOver(): { socket: Socket; head: Buffer } {
+    this.keepaliveAllowed = false;
+    return this.server.takeOver();
+  }
+
+  bodyBytesRead(): number {
+    return this.server.bodyBytesRead();
+  }
+
+  bodyBytesSent(): number {
+    return this.server.bodyBytesSent();
+  }
+
+  clientAddr(): SocketAddress | undefined {
+    return this.server.stream.digest.peerAddr;
+  }
+
+  serverAddr(): SocketAddress | undefined {
+    return this.server.stream.digest.localAddr;
+  }
+
+  digest(): Digest {
+    return this.server.stream.digest;
+  }
+
+  isHttp2(): boolean {
+    return false;
+  }
+}
