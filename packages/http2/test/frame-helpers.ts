@@ -49,3 +49,20 @@ export function readInPieces(bytes: Buffer, cuts: number[], options?: FrameReade
   }
   return recorder.events;
 }
+
+/**
+ * Joins the pieces of DATA frames (consecutive DATA on one stream until END_STREAM), so reads of
+ * the same bytes cut differently compare equal: a frame split across chunks arrives in pieces.
+ */
+export function joinData(events: Event[]): Event[] {
+  const out: Event[] = [];
+  for (const e of events) {
+    const last = out.at(-1);
+    if (e[0] === 'DATA' && last !== undefined && last[0] === 'DATA' && last[1] === e[1] && last[2] === false) {
+      out[out.length - 1] = ['DATA', e[1], e[2], (last[3] as string) + (e[3] as string), (last[4] as number) + (e[4] as number)];
+    } else {
+      out.push(e);
+    }
+  }
+  return out;
+}

@@ -22,7 +22,7 @@ import {
   encodeSettingsAck,
   encodeWindowUpdate,
 } from '../src/index.js';
-import { Recorder, readInPieces } from './frame-helpers.js';
+import { Recorder, joinData, readInPieces } from './frame-helpers.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const block = (n: number, seed = 1): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff));
@@ -96,18 +96,52 @@ roundTrip('every frame type encodes and reads back', () => {
   assert.equal(readInPieces(wire, [], big), expected);
 });
 roundTrip('the same frames split at every single point', () => {
+  const joined = joinData(expected);
   for (let cut = 1; cut < wire.length; cut += cut < 400 || wire.length - cut < 400 ? 1 : 97) {
-    assert.equal(readInPieces(wire, [cut], big), expected, `cut at ${cut}`);
+    assert.equal(joinData(readInPieces(wire, [cut], big)), joined, `cut at ${cut}`);
   }
   // Every point of the small frames around the big ones, in both places of a two-cut split.
   const small = Buffer.concat(frames.filter((f) => f.length < 1000));
-  const smallExpected = readInPieces(small, []);
+  const smallExpected = joinData(readInPieces(small, []));
   for (let a = 1; a < small.length; a++) {
-    for (let b = a + 1; b < small.length; b += 13) assert.equal(readInPieces(small, [a, b]), smallExpected, `cuts ${a}, ${b}`);
+    for (let b = a + 1; b < small.length; b += 13) assert.equal(joinData(readInPieces(small, [a, b])), smallExpected, `cuts ${a}, ${b}`);
   }
 });
 roundTrip('one octet at a time', () => {
-  assert.equal(readInPieces(wire, Array.from({ length: wire.length - 1 }, (_, i) => i + 1), big), expected);
+  assert.equal(joinData(readInPieces(wire, Array.from({ length: wire.length - 1 }, (_, i) => i + 1), big)), joinData(expected));
+});
+roundTrip('a DATA frame split across chunks arrives in pieces, as views, padding removed', () => {
+  const data = block(1000, 9);
+  const frame = encodeData(3, data, true, 20); // payload: 1 + 1000 + 20
+  const recorder = new Recorder();
+  const pieces: Buffer[] = [];
+  const onData = recorder.onData.bind(recorder);
+  recorder.onData = (streamId, endStream, piece, flowControlled) => {
+    pieces.push(piece);
+    onData(streamId, endStream, piece, flowControlled);
+  };
+  const reader = new FrameReader(recorder);
+  const chunks = [frame.subarray(0, 9), frame.subarray(9, 10), frame.subarray(10, 400), frame.subarray(400, 1005), frame.subarray(1005, 1015), frame.subarray(1015)];
+  for (const chunk of chunks) reader.push(chunk);
+  assert.equal(recorder.events, [
+    ['DATA', 3, false, data.subarray(0, 390).toString('hex'), 391], // pad length octet + 390
+    ['DATA', 3, false, data.subarray(390, 995).toString('hex'), 605],
+    ['DATA', 3, false, data.subarray(995).toString('hex'), 5],
+    ['DATA', 3, true, '', 20], // the rest of the padding, and END_STREAM
+  ]);
+  assert.is(pieces[1].buffer, frame.buffer, 'a view of the pushed chunk');
+  // An unpadded frame ends with its last data octet.
+  assert.equal(readInPieces(encodeData(1, block(10), true), [12]), [
+    ['DATA', 1, false, block(10).subarray(0, 3).toString('hex'), 3],
+    ['DATA', 1, true, block(10).subarray(3).toString('hex'), 7],
+  ]);
+});
+roundTrip('a split DATA frame with an oversized pad length is refused when that octet arrives', () => {
+  const reader = new FrameReader(new Recorder());
+  reader.push(encodeFrame(FrameType.DATA, FrameFlag.PADDED, 1, Buffer.alloc(10)).subarray(0, 9));
+  assert.throws(() => reader.push(Buffer.from([10])), (e: Http2Error) => e.code === 'ERR_H2_PADDING' && e.errorCode === ErrorCode.PROTOCOL_ERROR);
+  const onStreamZero = new FrameReader(new Recorder());
+  assert.throws(() => onStreamZero.push(encodeFrame(FrameType.DATA, 0, 0, Buffer.alloc(10)).subarray(0, 12)), (e: Http2Error) => e.code === 'ERR_H2_STREAM_ID');
 });
 roundTrip('payloads of frames that arrive whole are views, not copies', () => {
   const chunk = encodeData(1, block(64), false);

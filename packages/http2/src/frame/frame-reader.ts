@@ -17,8 +17,11 @@ import { decodeSettings, type Settings } from './settings.js';
  */
 export interface FrameHandler {
   /**
-   * A DATA frame with its padding removed. `flowControlledLength` is the whole payload length,
-   * padding included, which is what flow control counts (RFC 9113 §6.9.1).
+   * DATA, padding removed, always as views of the pushed chunks. A frame that arrived whole comes
+   * in one call; a frame split across chunks comes in several, as its octets arrive, with
+   * `endStream` only on the last. `flowControlledLength` counts the payload octets (pad length
+   * and padding included) since the previous call, so the calls of one frame add up to its
+   * length, which is what flow control counts (RFC 9113 §6.9.1). `data` may be empty.
    */
   onData(streamId: number, endStream: boolean, data: Buffer, flowControlledLength: number): void;
   /**
@@ -71,6 +74,7 @@ export interface FrameReaderOptions {
 }
 
 const PRIORITY_FIELDS_LENGTH = 5;
+const EMPTY: Buffer = Buffer.alloc(0);
 
 /**
  * Reads HTTP/2 frames from bytes as they arrive, in chunks split anywhere, and calls a
@@ -94,6 +98,11 @@ export class FrameReader {
   private headerFill = 0;
   private payload: Buffer | null = null;
   private payloadFill = 0;
+  // A DATA frame being passed on piece by piece: payload octets still to come, its pad length
+  // (-1 until read) and the flow-controlled octets read but not yet reported.
+  private dataRemaining = 0;
+  private dataPadding = 0;
+  private dataUnreported = 0;
   private length = 0;
   private type = 0;
   private flags = 0;
@@ -150,6 +159,10 @@ export class FrameReader {
     let at = 0;
     if (this.prefaceMatched < CONNECTION_PREFACE.length) at = this.matchPreface(chunk);
     while (at < end) {
+      if (this.dataRemaining > 0) {
+        at = this.dataPiece(chunk, at);
+        continue;
+      }
       if (this.payload !== null) {
         const n = Math.min(this.length - this.payloadFill, end - at);
         chunk.copy(this.payload, this.payloadFill, at, at + n);
@@ -179,11 +192,51 @@ export class FrameReader {
         const start = at;
         at += this.length;
         this.frame(chunk, start, at);
+      } else if (this.type === FrameType.DATA) {
+        // Bodies are never copied: a DATA frame split across chunks goes out piece by piece.
+        requireStream(FrameType.DATA, this.streamId);
+        this.dataRemaining = this.length;
+        this.dataPadding = (this.flags & FrameFlag.PADDED) !== 0 ? -1 : 0;
+        this.dataUnreported = 0;
       } else {
         this.payload = Buffer.allocUnsafe(this.length);
         this.payloadFill = 0;
       }
     }
+  }
+
+  /** Reads what `chunk` holds of a DATA frame that spans chunks; returns the new offset. */
+  private dataPiece(chunk: Buffer, at: number): number {
+    const end = chunk.length;
+    if (this.dataPadding < 0) {
+      // RFC 9113 §6.1: the pad length octet comes first.
+      const padLength = chunk[at];
+      if (padLength > this.length - 1) {
+        throw protocolError('ERR_H2_PADDING', `DATA pad length ${padLength} exceeds the ${this.length}-octet payload (RFC 9113 §6.1)`);
+      }
+      this.dataPadding = padLength;
+      this.dataRemaining--;
+      this.dataUnreported++;
+      return at + 1;
+    }
+    const dataLeft = this.dataRemaining - this.dataPadding;
+    let data: Buffer = EMPTY;
+    let n: number;
+    if (dataLeft > 0) {
+      n = Math.min(dataLeft, end - at);
+      data = chunk.subarray(at, at + n);
+    } else {
+      n = Math.min(this.dataRemaining, end - at); // padding
+    }
+    this.dataRemaining -= n;
+    this.dataUnreported += n;
+    const last = this.dataRemaining === 0;
+    if (data.length > 0 || last) {
+      const flowControlled = this.dataUnreported;
+      this.dataUnreported = 0;
+      this.handler.onData(this.streamId, last && (this.flags & FrameFlag.END_STREAM) !== 0, data, flowControlled);
+    }
+    return at + n;
   }
 
   private matchPreface(chunk: Buffer): number {
