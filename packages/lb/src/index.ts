@@ -1,1 +1,13 @@
-export {};
+export * from './errors.js';
+export * from './backend.js';
+export * from './selection.js';
+export * from './weighted.js';
+export * from './consistent.js';
+export * from './discovery.js';
+export * from './dns-discovery.js';
+export * from './health.js';
+export * from './tcp-health-check.js';
+export * from './http-health-check.js';
+export * from './backends.js';
+export * from './load-balancer.js';
+export { fnv1a32 } from './fnv.js';
