@@ -66,7 +66,8 @@ export function encodeFrame(type: number, flags: number, streamId: number, paylo
 /**
  * The header of a DATA frame carrying `dataLength` octets (plus the pad length octet when
  * padded): write it, then the data as it is, then `PADDING.subarray(0, padLength)`, so bodies are
- * never copied. The frame's flow-controlled length is `dataLength + (padLength ? padLength + 1 : 0)`.
+ * never copied. The frame's flow-controlled length is `dataLength + (padLength ? padLength + 1 : 0)`;
+ * the caller keeps it within the peer's SETTINGS_MAX_FRAME_SIZE and flow-control windows.
  */
 export function encodeDataHeader(streamId: number, dataLength: number, endStream: boolean, padLength = 0): Buffer {
   checkStream(streamId);
