@@ -164,6 +164,12 @@ function positiveInteger(v: number | undefined, fallback: number, name: string, 
   return v;
 }
 
+// node:tls refuses a bad client certificate by destroying the socket, after which its address is
+// gone; reading it once on accept makes net.Socket keep it for the failure report.
+function rememberPeerAddress(raw: Socket): void {
+  void raw.remoteAddress;
+}
+
 /**
  * Downstream TLS settings (Pingora's `TlsSettings`): certificates (static, by SNI, or from a callback),
  * ALPN, versions, ciphers, session tickets, client certificates, key logging and reloading. Build
@@ -281,10 +287,12 @@ export class TlsSettings {
     this.servers.add(server);
     server.on('tlsClientError', this.onClientError);
     if (this.keyLogWriter) server.on('keylog', this.onKeyLog);
+    if (this.clientCa !== undefined) server.on('connection', rememberPeerAddress);
     server.once('close', () => {
       this.servers.delete(server);
       server.off('tlsClientError', this.onClientError);
       server.off('keylog', this.onKeyLog);
+      server.off('connection', rememberPeerAddress);
     });
   }
 
@@ -436,7 +444,12 @@ export class TlsSettings {
     const raw = socket as TLSSocket & { _parent?: Socket };
     const host = socket.remoteAddress ?? raw._parent?.remoteAddress;
     const port = socket.remotePort ?? raw._parent?.remotePort;
-    const failure = tlsErrorOf(error, 'acceptor', host === undefined ? undefined : host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+    const address = host === undefined ? undefined : host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    // node:tls judges a client certificate after OpenSSL's handshake and then drops the socket, which
+    // surfaces here as a hang-up; the verdict it recorded says why.
+    const verdict = (socket as TLSSocket & { authorizationError?: unknown }).authorizationError;
+    const cause = typeof verdict === 'string' && verdict ? Object.assign(new Error(`client certificate refused: ${verdict}`, { cause: error }), { code: verdict, reason: `client certificate refused: ${verdict}` }) : error;
+    const failure = tlsErrorOf(cause, 'acceptor', address);
     const stats = this.stats;
     stats.handshakeFailures++;
     stats.failuresByCode.set(failure.code, (stats.failuresByCode.get(failure.code) ?? 0) + 1);

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TlsSettings } from '../src/settings.js';
 import { TlsCertificateError, TlsConfigError, TlsHandshakeError } from '../src/errors.js';
-import { testCa, testKey, tempDir, run } from './helpers/pki.js';
+import { otherTestCa, testCa, testKey, tempDir, run } from './helpers/pki.js';
 import { rejection, serveTls, tlsClient, type TestTlsServer } from './helpers/servers.js';
 
 const ca = testCa();
@@ -258,6 +258,28 @@ mtls('required: a client certificate from the CA is accepted and visible on the 
     assert.is(settings.stats.failuresByCode.get('ERR_TLS_CLIENT_CERT_REQUIRED'), 1);
   } finally {
     dir.remove();
+    await server.close();
+  }
+});
+
+mtls('a client certificate from another CA is ERR_TLS_UNKNOWN_CA, an expired one ERR_TLS_CERT_EXPIRED; nothing reaches secureConnection', async () => {
+  const failures: TlsHandshakeError[] = [];
+  const settings = new TlsSettings({ cert: defaultCert.chain, key, clientCertificates: { ca: ca.cert }, onHandshakeError: (e) => failures.push(e) });
+  const server = await serveTls(settings);
+  try {
+    const stranger = otherTestCa().issue({ commonName: 'stranger', key, usage: ['clientAuth'] });
+    const expired = ca.issue({ commonName: 'expired', key, notBefore: new Date(Date.now() - 3 * 86_400_000), notAfter: new Date(Date.now() - 86_400_000) });
+    for (const client of [stranger, expired]) {
+      // TLS 1.3: the client's handshake completes before the server's verdict; it then sees the close.
+      const view = await tlsClient(server.port, { ca: ca.cert, servername: 'default.test', cert: client.cert, key }).catch((e: Error) => ({ reply: e.message }));
+      assert.is.not(view.reply, 'hello\n');
+    }
+    await waitFor(() => failures.length === 2);
+    assert.equal(failures.map((f) => f.code), ['ERR_TLS_UNKNOWN_CA', 'ERR_TLS_CERT_EXPIRED']);
+    assert.instance(failures[0], TlsCertificateError);
+    assert.match(failures[0].peerAddress ?? '', /^127\.0\.0\.1:\d+$/);
+    assert.is(server.accepted.length, 0);
+  } finally {
     await server.close();
   }
 });
