@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { serviceDiscoveryCompliance } from '../src/compliance.js';
 import { Backend, DnsDiscovery, LbError, LoadBalancer, RoundRobin, Static, TcpHealthCheck, type ServiceDiscovery } from '../src/index.js';
 import { TestDnsServer } from './helpers/dns-server.js';
-import { delay, tcpServer, waitFor, type TestServer } from './helpers/servers.js';
+import { delay, tcpServer, waitFor, within, type TestServer } from './helpers/servers.js';
 
 const fixed = ['10.0.0.1:80', '[2001:db8::1]:443', 'unix:/run/app.sock'];
 
@@ -114,7 +114,7 @@ dns('a load balancer service follows record changes; health checks keep dead add
   const svc = lb.asService('app');
   const shutdown = new AbortController();
   const running = svc.start(shutdown.signal);
-  await svc.readiness.ready;
+  await within(svc.readiness.ready, 5000, 'readiness');
   const picks = () => new Set(Array.from({ length: 20 }, () => lb.select('')?.addr ?? 'none'));
   assert.equal(picks(), new Set([`127.0.0.2:${first.port}`]));
 
@@ -131,7 +131,7 @@ dns('a load balancer service follows record changes; health checks keep dead add
   await waitFor(() => lb.backends.items.length === 0, 5000, 'the removed name to empty the set');
   assert.is(lb.select(''), undefined);
   shutdown.abort();
-  await running;
+  await within(running, 5000, 'stopping');
 });
 
 dns('bad options throw ERR_LB_INVALID_OPTION', () => {

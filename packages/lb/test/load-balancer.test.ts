@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BackgroundService } from '@sluice/core';
 import { Backend, Consistent, FnvHash, LbError, LoadBalancer, RoundRobin, Static, TcpHealthCheck, type HealthCheck } from '../src/index.js';
-import { delay, tcpServer, waitFor, type TestServer } from './helpers/servers.js';
+import { delay, tcpServer, waitFor, within, type TestServer } from './helpers/servers.js';
 
 const four = ['10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:80', '10.0.0.4:80'];
 
@@ -181,7 +181,7 @@ service('run as a core BackgroundService: ready after the first update, periodic
   assert.not.ok(svc.readiness.isReady);
   const shutdown = new AbortController();
   const running = svc.start(shutdown.signal);
-  await Promise.race([svc.readiness.ready, delay(5000).then(() => { throw new Error('never ready'); })]);
+  await within(svc.readiness.ready, 5000, 'readiness');
   assert.ok(rounds >= 3, 'the first health check round ran before readiness');
   assert.is(lb.backends.items.length, 3);
 
@@ -192,7 +192,7 @@ service('run as a core BackgroundService: ready after the first update, periodic
   await waitFor(() => new Set(Array.from({ length: 30 }, () => lb.select('')!.addr)).has(victim.addr), 5000, 'traffic to return');
 
   shutdown.abort();
-  await Promise.race([running, delay(5000).then(() => { throw new Error('did not stop'); })]);
+  await within(running, 5000, 'stopping');
   const after = rounds;
   await delay(150);
   assert.is(rounds, after, 'no checks after shutdown');
@@ -215,7 +215,7 @@ service('a failing discovery is reported and retried; readiness waits for the fi
   assert.equal(errors.map((e) => (e as Error).message), ['down 1', 'down 2']);
   assert.is(lb.select('')!.addr, '10.0.0.1:80');
   shutdown.abort();
-  await running;
+  await within(running, 5000, 'stopping');
 });
 
 select.run();

@@ -114,3 +114,13 @@ export async function waitFor(condition: () => boolean, ms: number, what: string
     await delay(10);
   }
 }
+
+/** `promise`, or a rejection naming `what` after `ms` (the timer is cleared either way). */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
