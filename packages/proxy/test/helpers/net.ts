@@ -134,3 +134,46 @@ export async function closedPort(): Promise<number> {
   await new Promise((r) => s.close(r));
   return port;
 }
+
+export interface RawOrigin {
+  port: number;
+  /** Sockets accepted so far. */
+  connections: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP origin that hands each accepted socket and its n-th request's bytes to `onRequest` (n counts
+ * requests on that connection, from 0): for answers no HTTP server would give.
+ */
+export async function startRawOrigin(onRequest: (socket: Socket, n: number, data: Buffer) => void): Promise<RawOrigin> {
+  const { createServer: createNetServer } = await import('node:net');
+  const sockets = new Set<Socket>();
+  const origin: RawOrigin = { port: 0, connections: 0, close: async () => {} };
+  const server = createNetServer((socket) => {
+    origin.connections++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    let n = 0;
+    let pending = Buffer.alloc(0);
+    socket.on('data', (d: Buffer) => {
+      pending = Buffer.concat([pending, d]);
+      const end = pending.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      const head = pending.subarray(0, end + 4);
+      pending = pending.subarray(end + 4);
+      const m = /content-length: *(\d+)/i.exec(head.toString('latin1'));
+      if (m) pending = pending.subarray(Math.min(pending.length, Number(m[1])));
+      onRequest(socket, n++, head);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  origin.port = (server.address() as AddressInfo).port;
+  origin.close = () =>
+    new Promise((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    });
+  return origin;
+}
