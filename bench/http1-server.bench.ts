@@ -2,12 +2,14 @@
 // ServerSession against one on Node's `http` module. Each server runs in its own process (this file
 // started again with `--serve ours|node`); wrk (1 thread, 50 keep-alive connections, 5 s) runs against
 // them in turn, one request at a time per connection and pipelined 16 deep, 3 rounds interleaved; the
-// table shows the median requests/s of the rounds and the spread (min-max). wrk and the server share this machine's cores with other work: treat as noisy.
+// table shows the median requests/s of the rounds and the spread (min-max), and the server process's
+// CPU time per request (from /proc): when wrk, not the server, is the bottleneck (the server is idle part
+// of the time), CPU per request is the fairer comparison of the two servers' cost. wrk and the server share this machine's cores with other work: treat as noisy.
 // Needs `wrk` on PATH (apt-get install wrk). Run: cd bench && node --expose-gc --import tsx http1-server.bench.ts
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,13 +59,22 @@ writeFileSync(
   `init = function(args)\n  local r = {}\n  for i = 1, ${PIPELINE_DEPTH} do r[i] = wrk.format(nil, "/") end\n  req = table.concat(r)\nend\nrequest = function() return req end\n`,
 );
 
-function wrk(port: number, pipelined: boolean): { rps: number; non2xx: number } {
+/** CPU time (user + system) a process has used, in ms, from /proc (Linux; clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+function wrk(port: number, pipelined: boolean, pid: number): { rps: number; non2xx: number; cpuUsPerRequest: number } {
+  const cpuBefore = cpuMs(pid);
   const args = ['-t1', '-c50', '-d5s', `http://127.0.0.1:${port}/`];
   if (pipelined) args.push('-s', pipelineScript);
   const out = execFileSync('wrk', args, { encoding: 'utf8' });
+  const cpu = cpuMs(pid) - cpuBefore;
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  return { rps, non2xx };
+  return { rps, non2xx, cpuUsPerRequest: (cpu * 1000) / requests };
 }
 
 const mode = process.argv.indexOf('--serve');
@@ -74,14 +85,17 @@ if (mode !== -1) {
 } else {
   const servers = { '@sluice/http1 (ours)': await start('ours'), 'node:http': await start('node') };
   const results: Record<string, number[]> = {};
+  const cpu: Record<string, number[]> = {};
   try {
-    for (const s of Object.values(servers)) wrk(s.port, false); // warm-up round, not counted
+    for (const s of Object.values(servers)) wrk(s.port, false, s.child.pid as number); // warm-up round, not counted
     for (let round = 0; round < 3; round++) {
       for (const pipelined of [false, true]) {
         for (const [name, s] of Object.entries(servers)) {
-          const r = wrk(s.port, pipelined);
+          const r = wrk(s.port, pipelined, s.child.pid as number);
           if (r.non2xx > 0) throw new Error(`${name}: ${r.non2xx} non-2xx responses`);
-          (results[`${pipelined ? `pipelined ×${PIPELINE_DEPTH}` : 'one at a time'}|${name}`] ??= []).push(r.rps);
+          const key = `${pipelined ? `pipelined ×${PIPELINE_DEPTH}` : 'one at a time'}|${name}`;
+          (results[key] ??= []).push(r.rps);
+          (cpu[key] ??= []).push(r.cpuUsPerRequest);
         }
       }
     }
@@ -100,6 +114,8 @@ if (mode !== -1) {
         'requests/s (median)': Math.round(median(xs)),
         'min-max': `${Math.round(Math.min(...xs))}-${Math.round(Math.max(...xs))}`,
         'ratio ours/this': (ours / median(xs)).toFixed(2),
+        'server CPU µs/request': median(cpu[key]).toFixed(1),
+        'CPU ratio this/ours': (median(cpu[key]) / median(cpu[`${workload}|@sluice/http1 (ours)`])).toFixed(2),
       };
     }),
   );

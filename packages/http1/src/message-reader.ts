@@ -36,6 +36,11 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
   private leftover: Buffer | null = null;
   private waiter: Waiter = null;
   private attached = false;
+  /** One timer for every deadline of this reader, re-armed with refresh() rather than re-created. */
+  private timer: NodeJS.Timeout | null = null;
+  private timerMs = -1;
+  private timerArmed = false;
+  private timedOut = false;
 
   constructor(stream: Stream, kind: Head extends RequestHeader ? 'request' : 'response', options: Http1ParserOptions = {}) {
     this.socket = stream.socket;
@@ -128,20 +133,23 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
       this.fail(e as Error);
       return;
     }
-    if (used < chunk.length) {
-      this.leftover = chunk.subarray(used);
-      this.socket.pause();
-    } else if (this.complete || this.bodyBuffered >= BODY_HIGH_WATER_MARK) this.socket.pause();
+    if (used < chunk.length) this.hold(chunk.subarray(used));
+    else if (this.bodyBuffered >= BODY_HIGH_WATER_MARK) this.socket.pause();
+  }
+
+  /**
+   * Keeps bytes of the next message until the session asks for it. The socket keeps flowing (pausing
+   * and resuming it costs two epoll_ctl calls per request) unless a client pipelines a lot.
+   */
+  private hold(bytes: Buffer): void {
+    this.leftover = this.leftover === null ? bytes : Buffer.concat([this.leftover, bytes]);
+    if (this.leftover.length >= BODY_HIGH_WATER_MARK) this.socket.pause();
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    if (this.leftover !== null) {
-      // Paused between messages but the socket had one more chunk in flight: keep it in order.
-      this.leftover = Buffer.concat([this.leftover, chunk]);
-      this.socket.pause();
-      return;
-    }
-    this.feed(chunk);
+    // Between messages (or behind held bytes) nothing is parsed: the session has not asked yet.
+    if (this.leftover !== null || this.complete) this.hold(chunk);
+    else this.feed(chunk);
   };
 
   private readonly onEnd = (): void => {
@@ -173,14 +181,8 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
    *   `ConnectionClosed` when the peer closed inside the head.
    */
   async readHead(timeoutMs?: number): Promise<Head | null> {
-    let timer: NodeJS.Timeout | undefined;
-    let timedOut = false;
-    if (timeoutMs !== undefined) {
-      timer = setTimeout(() => {
-        timedOut = true;
-        this.wake();
-      }, timeoutMs);
-    }
+    if (this.head !== null) return this.head;
+    this.arm(timeoutMs);
     try {
       for (;;) {
         if (this.head !== null) return this.head;
@@ -189,13 +191,33 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
           if (!this.started && this.leftover === null) return null;
           throw new SluiceError('ConnectionClosed', { context: 'peer closed the connection inside a message head' });
         }
-        if (timedOut) throw new SluiceError('ReadTimedout', { context: `message head not complete within ${timeoutMs} ms` });
+        if (this.timedOut) throw new SluiceError('ReadTimedout', { context: `message head not complete within ${timeoutMs} ms` });
         await this.changed();
       }
     } finally {
-      if (timer !== undefined) clearTimeout(timer);
+      this.timerArmed = false;
     }
   }
+
+  private arm(timeoutMs: number | undefined): void {
+    this.timedOut = false;
+    if (timeoutMs === undefined) return;
+    this.timerArmed = true;
+    const t = this.timer;
+    if (t !== null && this.timerMs === timeoutMs) t.refresh();
+    else {
+      if (t !== null) clearTimeout(t);
+      this.timerMs = timeoutMs;
+      this.timer = setTimeout(this.onTimer, timeoutMs);
+      this.timer.unref();
+    }
+  }
+
+  private readonly onTimer = (): void => {
+    if (!this.timerArmed) return;
+    this.timedOut = true;
+    this.wake();
+  };
 
   /**
    * The next piece of body, or null at its end.
@@ -203,8 +225,7 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
    *   `timeoutMs`; `ConnectionClosed` when the peer closed inside the body.
    */
   async readBodyChunk(timeoutMs?: number): Promise<Buffer | null> {
-    let timer: NodeJS.Timeout | undefined;
-    let timedOut = false;
+    let armed = false;
     try {
       for (;;) {
         if (this.body.length > 0) {
@@ -215,17 +236,15 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
         if (this.complete) return null;
         if (this.failure !== null) throw this.failure;
         if (this.eof) throw new SluiceError('ConnectionClosed', { context: 'peer closed the connection inside a message body' });
-        if (timedOut) throw new SluiceError('ReadTimedout', { context: `no body bytes within ${timeoutMs} ms` });
-        if (timeoutMs !== undefined && timer === undefined) {
-          timer = setTimeout(() => {
-            timedOut = true;
-            this.wake();
-          }, timeoutMs);
+        if (armed && this.timedOut) throw new SluiceError('ReadTimedout', { context: `no body bytes within ${timeoutMs} ms` });
+        if (!armed) {
+          armed = true;
+          this.arm(timeoutMs);
         }
         await this.changed();
       }
     } finally {
-      if (timer !== undefined) clearTimeout(timer);
+      if (armed) this.timerArmed = false;
     }
   }
 
@@ -238,6 +257,7 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
 
   /** Stops reading the socket for good (the connection is handed over or closed). */
   detach(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
     this.socket.off('data', this.onData);
     this.socket.off('end', this.onEnd);
     this.socket.off('close', this.onEnd);

@@ -28,6 +28,9 @@ const R_DONE = 2;
 
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
 
+/** Bodies up to this size are written together with their head. */
+const SMALL_BODY = 16 * 1024;
+
 function uncork(session: ServerSession): void {
   session.flush();
 }
@@ -258,10 +261,34 @@ export class ServerSession {
   respond(res: ResponseHeader, body?: Buffer | string): Promise<void> | undefined {
     const bytes = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
     if (!res.headers.has('content-length') && !res.headers.has('transfer-encoding')) res.headers.set('Content-Length', String(bytes?.length ?? 0));
+    if (bytes !== undefined && bytes.length > 0 && bytes.length <= SMALL_BODY && this.canWriteWhole(res, bytes.length)) {
+      // Head and a small body in one Buffer: one write() instead of a writev of two.
+      const head = serializeResponseHead(res);
+      const whole = Buffer.allocUnsafe(head.length + bytes.length);
+      whole.write(head, 0, 'latin1');
+      bytes.copy(whole, head.length);
+      this.bytesSent += bytes.length;
+      this.responseState = R_DONE;
+      return this.write(whole);
+    }
     this.writeResponseHeader(res);
     if (bytes !== undefined && bytes.length > 0) this.writeBody(bytes);
     const r = this.finishResponse();
     return r ?? (this.stream.socket.writableNeedDrain ? this.stream.drain() : undefined);
+  }
+
+  /**
+   * Whether `res` frames exactly `bodyLength` bytes by Content-Length; if so, adds the connection
+   * fields writeResponseHeader would and takes the response as sent whole.
+   */
+  private canWriteWhole(res: ResponseHeader, bodyLength: number): boolean {
+    const req = this.request;
+    if (req === null || this.responseState !== R_NONE || res.status < 200) return false;
+    if (frameResponse(req.method, req.version, res) !== 'length' || Number(res.headers.get('content-length')) !== bodyLength) return false;
+    if (!this.keepAlive) res.headers.set('Connection', 'close');
+    else if (req.version === '1.0') res.headers.set('Connection', 'keep-alive');
+    this.framing = 'length';
+    return true;
   }
 
   /**
