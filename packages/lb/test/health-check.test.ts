@@ -219,6 +219,15 @@ health('setEnabled by object, id or address; false for unknown backends', async 
   assert.equal(backends.items.map((b) => backends.ready(b)), [false, true, false]);
   assert.not.ok(backends.setEnabled('10.9.9.9:80', false));
   assert.not.ok(backends.setEnabled(new Backend('10.9.9.9:80'), false));
+  assert.not.ok(backends.ready(new Backend('10.9.0.2:80')), 'and an equal backend object sees it disabled');
+  assert.ok(backends.ready(new Backend('10.9.0.1:80', 2)), 'an equal backend object finds the same health by id');
+});
+
+health('a backend outside the set is ready only when there is no health check (as in pingora)', async () => {
+  const outsider = new Backend('10.9.9.9:80');
+  assert.ok(new Backends({ discover: () => [] }).ready(outsider));
+  const checked = new Backends({ discover: () => [] }, { healthCheck: new TcpHealthCheck() });
+  assert.not.ok(checked.ready(outsider));
 });
 
 http.run();

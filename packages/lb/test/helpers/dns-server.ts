@@ -2,6 +2,11 @@
 import dns2 from 'dns2';
 
 const { Packet } = dns2;
+// RFC 1035 §4.1.1 response codes (dns2 3.0's typings omit Packet.RCODE).
+const SERVFAIL = 2;
+const NXDOMAIN = 3;
+type Answer = (typeof Packet.prototype.answers)[number];
+const record = (name: string, type: number, address: string) => ({ name, type, class: Packet.CLASS.IN, ttl: 1, address }) as unknown as Answer;
 
 export interface Records {
   a?: string[];
@@ -23,12 +28,12 @@ export class TestDnsServer {
       const [question] = request.questions;
       this.queries.push(`${question.name} ${question.type}`);
       const records = this.zone.get(question.name.toLowerCase());
-      if (this.failing) response.header.rcode = Packet.RCODE.SERVFAIL;
-      else if (records === undefined) response.header.rcode = Packet.RCODE.NXDOMAIN;
+      if (this.failing) response.header.rcode = SERVFAIL;
+      else if (records === undefined) response.header.rcode = NXDOMAIN;
       else if (question.type === Packet.TYPE.A) {
-        for (const address of records.a ?? []) response.answers.push({ name: question.name, type: Packet.TYPE.A, class: Packet.CLASS.IN, ttl: 1, address });
+        for (const address of records.a ?? []) response.answers.push(record(question.name, Packet.TYPE.A, address));
       } else if (question.type === Packet.TYPE.AAAA) {
-        for (const address of records.aaaa ?? []) response.answers.push({ name: question.name, type: Packet.TYPE.AAAA, class: Packet.CLASS.IN, ttl: 1, address });
+        for (const address of records.aaaa ?? []) response.answers.push(record(question.name, Packet.TYPE.AAAA, address));
       }
       void send(response);
     },
