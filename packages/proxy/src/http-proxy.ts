@@ -64,6 +64,8 @@ export class HttpProxy<Ctx> implements ServerApp {
   private readonly retryBufferBytes: number;
   private readonly downstreamOptions: ServerSessionOptions;
   private readonly logger: Logger;
+  private readonly idle = new Set<ServerSession>();
+  private readonly watched = new WeakSet<AbortSignal>();
 
   constructor(proxy: ProxyHttp<Ctx>, options: HttpProxyOptions = {}) {
     this.proxy = proxy;
@@ -82,25 +84,29 @@ export class HttpProxy<Ctx> implements ServerApp {
 
   /** Serves one downstream HTTP/1 connection until it closes, is upgraded, or the server shuts down. */
   async processNewConnection(stream: Stream, shutdown: AbortSignal): Promise<void> {
+    if (!this.watched.has(shutdown)) {
+      // One listener per signal, not per connection: on a graceful shutdown, connections waiting for
+      // their next request close; busy ones finish their request first.
+      this.watched.add(shutdown);
+      shutdown.addEventListener('abort', () => {
+        for (const server of this.idle) server.close();
+        this.idle.clear();
+      }, { once: true });
+    }
     const server = new ServerSession(stream, this.downstreamOptions);
-    let idle = true;
-    // A graceful shutdown closes connections waiting for their next request; busy ones finish first.
-    const onShutdown = (): void => {
-      if (idle) server.close();
-    };
-    shutdown.addEventListener('abort', onShutdown);
     try {
       for (;;) {
-        idle = true;
         if (shutdown.aborted) return server.close();
         let request;
+        this.idle.add(server);
         try {
           request = await server.readRequest();
         } catch {
           return; // a malformed or slow request was answered (400, 408, ...) and the connection closed
+        } finally {
+          this.idle.delete(server);
         }
         if (request === null) return;
-        idle = false;
         const session = new Http1Session(server, request);
         if (shutdown.aborted) session.setKeepalive(false);
         if ((await this.processRequest(session)) === UPGRADED) return;
@@ -108,7 +114,7 @@ export class HttpProxy<Ctx> implements ServerApp {
         if (!(await server.reuse())) return;
       }
     } finally {
-      shutdown.removeEventListener('abort', onShutdown);
+      this.idle.delete(server);
     }
   }
 
