@@ -3,7 +3,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { healthCheckCompliance } from '../src/compliance.js';
 import { Backend, Backends, Health, HttpHealthCheck, LbError, TcpHealthCheck } from '../src/index.js';
-import { httpServer, silentServer, tcpServer, testCertificate, tlsServer, type TestServer } from './helpers/servers.js';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createNetServer } from 'node:net';
+import { httpServer, silentServer, tcpServer, testCertificate, TestServer, tlsServer } from './helpers/servers.js';
 
 const target = (s: TestServer) => ({ backend: s.backend(), close: () => s.stop() });
 
@@ -88,6 +90,12 @@ http('a server that never answers fails within readTimeoutMs', async () => {
   assert.ok(Date.now() - started < 3000, 'bounded by the read timeout, not hanging');
 });
 
+http('a malformed response fails the check with the HTTP/1 parser code', async () => {
+  const s = await start(new TestServer(() => createNetServer((socket) => socket.once('data', () => socket.end('HTTP/1.1 2OO OK\r\n\r\n')))).start());
+  const e = await rejection(new HttpHealthCheck({ host: 'a' }).check(s.backend()));
+  assert.match(e.code, /^ERR_H1_/);
+});
+
 http('portOverride checks another port of the same host', async () => {
   const health = await start(httpServer(() => 200));
   const dead = await start(tcpServer());
@@ -125,10 +133,8 @@ tls('an untrusted certificate or a wrong name fails; the error says TLS', async 
 });
 
 tls('HttpHealthCheck over TLS', async () => {
-  const { createServer } = await import('node:https');
-  const { TestServer } = await import('./helpers/servers.js');
   const { key, cert } = testCertificate();
-  const s = await start(new TestServer(() => createServer({ key, cert }, (_, res) => res.end('ok'))).start());
+  const s = await start(new TestServer(() => createHttpsServer({ key, cert }, (_, res) => res.end('ok'))).start());
   await new HttpHealthCheck({ host: 'backend.test', tls: true, peerOptions: { ca: cert } }).check(s.backend());
   assert.is((await rejection(new HttpHealthCheck({ host: 'backend.test', tls: true }).check(s.backend()))).code, 'ERR_TLS_HANDSHAKE_FAILURE');
 });
