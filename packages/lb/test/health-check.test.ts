@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createNetServer } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { healthCheckCompliance } from '../src/compliance.js';
 import { Backend, Backends, Health, HttpHealthCheck, LbError, TcpHealthCheck } from '../src/index.js';
-import { createServer as createHttpsServer } from 'node:https';
-import { createServer as createNetServer } from 'node:net';
 import { httpServer, silentServer, tcpServer, testCertificate, TestServer, tlsServer } from './helpers/servers.js';
 
 const target = (s: TestServer) => ({ backend: s.backend(), close: () => s.stop() });
