@@ -87,6 +87,8 @@ for (let c = 0; c < 6; c++) HEX[0x41 + c] = HEX[0x61 + c] = 10 + c;
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+/** A chunk up to this size is taken as text whole, without looking for the end of the head first. */
+const SMALL_CHUNK = 2048;
 /** Core's tchar table, held in this module so hot loops load it from a local. */
 const TOKEN: Uint8Array = TOKEN_CHARS;
 
@@ -157,6 +159,7 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
   private headTextStart = 0;
   /** The chunk being parsed, read four bytes at a time where that is faster. */
   private words: DataView | null = null;
+  private wordsOf: Buffer | null = null;
 
   private trailers: HeaderMap | null = null;
 
@@ -223,7 +226,6 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
       this.pending = null;
     }
     const base = this.streamOffset - held;
-    this.words = new DataView(data.buffer, data.byteOffset, data.length);
     let pos = 0;
     try {
       pos = this.run(data, 0, data.length, base);
@@ -343,17 +345,23 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
     return pos;
   }
 
-  /** Takes the whole head as one string when it is all here (its end is found with one memmem). */
+  /**
+   * Takes the head as one string: the whole rest of a small chunk (usually exactly one message), or up
+   * to the end of the head found with one memmem in a larger one. Strings outside it are sliced alone.
+   */
   private cacheHeadText(data: Latin1Buffer, pos: number, end: number): void {
-    const max = pos + this.maxStartLineBytes + this.maxHeaderBytes;
-    const headEnd = data.indexOf(HEAD_END, pos);
-    if (headEnd === -1 || headEnd > max) {
-      this.headTextData = null;
-      return;
+    let to = end;
+    if (end - pos > SMALL_CHUNK) {
+      const headEnd = data.indexOf(HEAD_END, pos);
+      if (headEnd === -1 || headEnd > pos + this.maxStartLineBytes + this.maxHeaderBytes) {
+        this.headTextData = null;
+        return;
+      }
+      to = headEnd + 4;
     }
     this.headTextData = data;
     this.headTextStart = pos;
-    this.headText = data.latin1Slice(pos, headEnd + 4);
+    this.headText = data.latin1Slice(pos, to);
   }
 
   /** The Latin-1 text of `data[from, to)`. */
@@ -557,6 +565,10 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
     const valueStart = i;
     // Four bytes at a time while none is below SP or DEL (SWAR "has less than" / "has zero"; obs-text
     // passes), then byte by byte from the word that has one (HTAB, CR, or a fault).
+    if (this.wordsOf !== data) {
+      this.wordsOf = data;
+      this.words = new DataView(data.buffer, data.byteOffset, data.length);
+    }
     const words = this.words as DataView;
     while (i + 4 <= end) {
       const x = words.getUint32(i, true);
