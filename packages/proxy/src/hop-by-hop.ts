@@ -6,6 +6,7 @@ import type { HeaderMap } from '@sluice/core';
  * (RFC 9112 §6.1), so it goes too.
  */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+const HOP_BY_HOP_SET: ReadonlySet<string> = new Set(HOP_BY_HOP);
 
 /**
  * Removes the hop-by-hop fields of `headers`, and every field the Connection field names. With
@@ -13,18 +14,24 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trail
  * `Connection: upgrade` stay, since the switch must reach the origin.
  */
 export function removeHopByHop(headers: HeaderMap, keepUpgrade = false): void {
+  // One scan first: most messages carry only Connection (or nothing) of these, so deleting by name
+  // (a scan each) is only done for the names actually present.
+  let found = 0;
+  for (let i = 0; i < headers.size; i++) if (HOP_BY_HOP_SET.has(headers.keyAt(i))) found++;
+  if (found === 0) return;
   const connection = headers.getAll('connection');
   for (let i = 0; i < connection.length; i++) {
-    for (const token of connection[i].split(',')) {
-      const name = token.trim();
-      if (name.length === 0) continue;
-      const lower = name.toLowerCase();
-      if (keepUpgrade && lower === 'upgrade') continue;
-      headers.delete(lower);
+    const value = connection[i];
+    // The common values name no other field.
+    if (value.length <= 10 && /^(?:keep-alive|close|upgrade)$/i.test(value)) continue;
+    for (const token of value.split(',')) {
+      const name = token.trim().toLowerCase();
+      if (name.length === 0 || (keepUpgrade && name === 'upgrade')) continue;
+      headers.delete(name);
     }
   }
   const upgrade = keepUpgrade ? headers.get('upgrade') : undefined;
-  for (let i = 0; i < HOP_BY_HOP.length; i++) headers.delete(HOP_BY_HOP[i]);
+  for (let i = 0; i < HOP_BY_HOP.length; i++) if (headers.has(HOP_BY_HOP[i])) headers.delete(HOP_BY_HOP[i]);
   if (upgrade !== undefined) {
     headers.appendUnchecked('Connection', 'upgrade');
     headers.appendUnchecked('Upgrade', upgrade);

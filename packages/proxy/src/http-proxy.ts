@@ -66,6 +66,7 @@ export class HttpProxy<Ctx> implements ServerApp {
   private readonly logger: Logger;
   private readonly idle = new Set<ServerSession>();
   private readonly watched = new WeakSet<AbortSignal>();
+  private readonly clients = new WeakMap<Stream, { client: ClientSession; timeoutMs: number | undefined }>();
 
   constructor(proxy: ProxyHttp<Ctx>, options: HttpProxyOptions = {}) {
     this.proxy = proxy;
@@ -242,7 +243,14 @@ export class HttpProxy<Ctx> implements ServerApp {
   private async exchange(session: DownstreamSession, ctx: Ctx, peer: HttpPeer, stream: Stream, reused: boolean, send: BodySend | undefined): Promise<number> {
     const proxy = this.proxy;
     const timeoutMs = peer.options.readTimeoutMs;
-    const client = new ClientSession(stream, { readTimeoutMs: timeoutMs, bodyTimeoutMs: timeoutMs });
+    // A pooled connection keeps its client session (parser and listeners) from its last exchange.
+    let pooled = this.clients.get(stream);
+    if (pooled === undefined || pooled.timeoutMs !== timeoutMs) {
+      if (pooled !== undefined) pooled.client.takeOver();
+      pooled = { client: new ClientSession(stream, { readTimeoutMs: timeoutMs, bodyTimeoutMs: timeoutMs }), timeoutMs };
+      this.clients.set(stream, pooled);
+    }
+    const client = pooled.client;
     let handedOver = false;
     try {
       const upgrade = session.isUpgradeRequest && session.request.method !== 'CONNECT';
@@ -295,7 +303,6 @@ export class HttpProxy<Ctx> implements ServerApp {
         return DONE;
       }
       if (client.reuse()) {
-        client.takeOver();
         handedOver = true;
         this.connector.releaseStream(stream, peer);
       }
@@ -374,6 +381,7 @@ export class HttpProxy<Ctx> implements ServerApp {
       const r = proxy.responseFilter(session, res, ctx);
       if (isThenable(r)) await r;
     }
+    session.corkResponse();
     await this.downstreamWrite(session.writeResponseHeader(res));
     const filtered = proxy.upstreamResponseBodyFilter !== undefined || proxy.responseBodyFilter !== undefined;
     const chunk: BodyChunk | undefined = filtered ? { data: null } : undefined;

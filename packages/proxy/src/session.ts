@@ -59,6 +59,11 @@ export interface DownstreamSession extends Session {
   readonly requestTrailers: HeaderMap | null;
   /** Whether the whole request body has been read. */
   readonly requestBodyDone: boolean;
+  /**
+   * Holds the next writes back until the current tick ends, so a response head and a body that is
+   * already here leave in one write (one syscall) instead of two.
+   */
+  corkResponse(): void;
   /** Ends the response (with optional trailers). */
   finishResponse(trailers: HeaderMap | null): Promise<void> | undefined;
   /** Ends the downstream connection at once: the client sees an incomplete message, never a complete one. */
@@ -170,6 +175,13 @@ export class Http1Session implements DownstreamSession {
     return this.finishResponse(trailers);
   }
 
+  corkResponse(): void {
+    const socket = this.server.stream.socket;
+    if (socket.writableCorked > 0 || socket.destroyed) return;
+    socket.cork();
+    process.nextTick(uncork, socket);
+  }
+
   finishResponse(trailers: HeaderMap | null): Promise<void> | undefined {
     if (this.done) return undefined;
     this.done = true;
@@ -210,4 +222,8 @@ export class Http1Session implements DownstreamSession {
   isHttp2(): boolean {
     return false;
   }
+}
+
+function uncork(socket: Socket): void {
+  socket.uncork();
 }

@@ -1,0 +1,182 @@
+// HTTP/1.1 proxies under wrk -c50 keep-alive, in front of nginx answering `return 200`: Sluice's proxy
+// against node-http-proxy (keep-alive agent), a node:http server forwarding with undici 7, a raw Node
+// TCP pipe (the JS ceiling: no HTTP at all) and nginx alone (the origin, for reference). Each proxy runs
+// in its own process pinned to CPU 0 (wrk gets CPU 1); rounds are interleaved; medians are reported.
+//   cd bench && node --import tsx proxy-h1.bench.ts          (needs wrk and nginx on PATH)
+// The same file is the proxies' entry point: `proxy-h1.bench.ts --serve <kind> <originPort>`.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, Agent, type IncomingHttpHeaders } from 'node:http';
+import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const KINDS = ['sluice', 'undici', 'node-http-proxy', 'raw-pipe'] as const;
+type Kind = (typeof KINDS)[number];
+
+// ------------------------------------------------------------------------------------------ proxies
+async function serve(kind: Kind, originPort: number): Promise<void> {
+  let port: number;
+  if (kind === 'sluice') {
+    const { HttpPeer, silentLogger } = await import('@sluice/core');
+    const { httpProxyService } = await import('@sluice/proxy');
+    const peer = new HttpPeer(`127.0.0.1:${originPort}`);
+    const service = httpProxyService({ max_retries: 16, upstream_keepalive_pool_size: 128 }, { newCtx: () => null, upstreamPeer: () => peer }, { logger: silentLogger, keepaliveRequestLimit: 1_000_000 });
+    service.addTcp('127.0.0.1:0');
+    void service.start(new AbortController().signal, silentLogger);
+    await service.readiness.ready;
+    port = service.addresses[0].port;
+  } else if (kind === 'undici') {
+    const { Pool } = await import('undici');
+    const pool = new Pool(`http://127.0.0.1:${originPort}`, { connections: 128 });
+    const hop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', 'proxy-connection', 'trailer']);
+    const server = createHttpServer(async (req, res) => {
+      try {
+        const headers: IncomingHttpHeaders = {};
+        for (const [k, v] of Object.entries(req.headers)) if (!hop.has(k)) headers[k] = v;
+        const r = await pool.request({ path: req.url ?? '/', method: req.method as 'GET', headers, body: req.method === 'GET' || req.method === 'HEAD' ? undefined : req });
+        const out: Record<string, string | string[]> = {};
+        for (const [k, v] of Object.entries(r.headers)) if (!hop.has(k) && v !== undefined) out[k] = v;
+        res.writeHead(r.statusCode, out);
+        for await (const chunk of r.body) res.write(chunk);
+        res.end();
+      } catch {
+        res.statusCode = 502;
+        res.end();
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+  } else if (kind === 'node-http-proxy') {
+    const httpProxy = (await import('http-proxy')).default;
+    const proxy = httpProxy.createProxyServer({ target: `http://127.0.0.1:${originPort}`, agent: new Agent({ keepAlive: true, maxSockets: 128 }) });
+    proxy.on('error', (_e, _req, res) => {
+      if ('writeHead' in res && !res.headersSent) res.writeHead(502).end();
+    });
+    const server = createHttpServer((req, res) => proxy.web(req, res));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+  } else {
+    const server = createNetServer((down) => {
+      const up = connect(originPort, '127.0.0.1');
+      down.pipe(up).pipe(down);
+      down.on('error', () => up.destroy());
+      up.on('error', () => down.destroy());
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+  }
+  process.stdout.write(`PORT ${port}\n`);
+}
+
+// ------------------------------------------------------------------------------------------- driver
+interface WrkResult {
+  rps: number;
+  p99Ms: number;
+  /** CPU time (user + system) the proxy process spent per request, in microseconds. */
+  cpuUsPerRequest: number;
+}
+
+/** utime + stime of a process, in clock ticks (100 per second on Linux). */
+function cpuTicks(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function wrk(port: number, seconds: number, pid?: number): WrkResult {
+  const before = cpuTicks(pid);
+  const out = execFileSync('taskset', ['-c', '1', 'wrk', '-t1', '-c50', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const p = /\s99%\s+([\d.]+)(us|ms|s)/.exec(out);
+  const p99Ms = p ? Number(p[1]) * (p[2] === 'us' ? 0.001 : p[2] === 's' ? 1000 : 1) : NaN;
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
+  const cpuUsPerRequest = ((cpuTicks(pid) - before) * 10_000) / requests;
+  if (/Non-2xx|Socket errors/.test(out)) process.stderr.write(`wrk on :${port} saw errors:\n${out}\n`);
+  return { rps, p99Ms, cpuUsPerRequest };
+}
+
+function startNginx(dir: string): { port: number; stop: () => void } {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000;
+  server { listen 127.0.0.1:${port}; location / { return 200 "ok\\n"; } } }\n`,
+  );
+  const child = spawn('taskset', ['-c', '1', 'nginx', '-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
+  return { port, stop: () => child.kill('SIGTERM') };
+}
+
+function startProxy(kind: Kind, originPort: number): Promise<{ child: ChildProcess; port: number }> {
+  const self = fileURLToPath(import.meta.url);
+  const child = spawn('taskset', ['-c', '0', process.execPath, '--import', 'tsx', self, '--serve', kind, String(originPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /PORT (\d+)/.exec(out);
+      if (m) resolve({ child, port: Number(m[1]) });
+    });
+    child.on('exit', (code) => reject(new Error(`${kind} exited ${code}`)));
+  });
+}
+
+/** Peak RSS of a process and its children's node (taskset execs node, so the pid is node's). */
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<void> {
+  const rounds = Number(process.env.ROUNDS ?? 3);
+  const seconds = Number(process.env.SECONDS ?? 3);
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-nginx-'));
+  const nginx = startNginx(dir);
+  await new Promise((r) => setTimeout(r, 300));
+  const proxies = new Map<Kind, { child: ChildProcess; port: number }>();
+  for (const kind of KINDS) proxies.set(kind, await startProxy(kind, nginx.port));
+  const targets: Array<[string, number, number | undefined]> = [...[...proxies].map(([k, p]) => [k, p.port, p.child.pid] as [string, number, number | undefined]), ['nginx (origin alone)', nginx.port, undefined]];
+  const results = new Map<string, WrkResult[]>();
+  try {
+    for (const [, port] of targets) wrk(port, 1); // warm-up: JIT, pools, connections
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, port, pid] of targets) {
+        const list = results.get(name) ?? [];
+        list.push(wrk(port, seconds, pid));
+        results.set(name, list);
+      }
+    }
+    const ours = median(results.get('sluice')!.map((r) => r.rps));
+    const oursCpu = median(results.get('sluice')!.map((r) => r.cpuUsPerRequest));
+    const rows = targets.map(([name]) => {
+      const rs = results.get(name)!;
+      const rps = median(rs.map((r) => r.rps));
+      const spread = ((Math.max(...rs.map((r) => r.rps)) - Math.min(...rs.map((r) => r.rps))) / rps) * 100;
+      const p = proxies.get(name as Kind);
+      return {
+        proxy: name,
+        'req/s (median)': Math.round(rps),
+        'spread %': spread.toFixed(1),
+        'p99 ms': median(rs.map((r) => r.p99Ms)).toFixed(2),
+        'CPU µs/req': p ? median(rs.map((r) => r.cpuUsPerRequest)).toFixed(1) : '-',
+        'peak RSS MB': p ? peakRssMb(p.child.pid!).toFixed(1) : '-',
+        'req/s sluice/this': (ours / rps).toFixed(2),
+        'CPU/req this/sluice': p ? (median(rs.map((r) => r.cpuUsPerRequest)) / oursCpu).toFixed(2) : '-',
+      };
+    });
+    console.log(`wrk -t1 -c50 -d${seconds}s keep-alive, ${rounds} interleaved rounds; proxies pinned to CPU 0, wrk and nginx to CPU 1 (shared, noisy machine)`);
+    console.table(rows);
+  } finally {
+    for (const p of proxies.values()) p.child.kill('SIGKILL');
+    nginx.stop();
+    setTimeout(() => rmSync(dir, { recursive: true, force: true }), 200);
+  }
+}
+
+if (process.argv[2] === '--serve') await serve(process.argv[3] as Kind, Number(process.argv[4]));
+else await main();
