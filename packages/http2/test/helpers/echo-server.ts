@@ -1,7 +1,7 @@
 // The server under test: h2c on 127.0.0.1, port 0, answering every stream with JSON of its request.
 import { createServer, type Server } from 'node:net';
 import { ResponseHeader, Stream } from '@sluice/core';
-import { serveHttp2, type Http2ServerOptions, type Http2ServerStream, type Http2Connection } from '../../src/index.js';
+import { serveHttp2, type ServeHttp2Options as Http2ServerOptions, type Http2ServerStream, type Http2Connection } from '../../src/index.js';
 
 export async function echo(stream: Http2ServerStream): Promise<void> {
   let length = 0;
