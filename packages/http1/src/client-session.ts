@@ -54,8 +54,10 @@ export class ClientSession {
     this.framing = frameRequest(req, hasBody);
     this.remaining = this.framing === 'length' ? Number(req.headers.get('content-length')) : 0;
     this.requestDone = this.framing === 'none';
-    // A response to HEAD has no body whatever its fields say (RFC 9110 §9.3.2).
+    // A response to HEAD has no body whatever its fields say (RFC 9110 §9.3.2); a 2xx to CONNECT
+    // opens a tunnel (§9.3.6).
     this.reader.skipBody = req.method === 'HEAD';
+    this.reader.connectRequest = req.method === 'CONNECT';
     return this.stream.write(headBytes(serializeRequestHead(req)));
   }
 

@@ -30,6 +30,8 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
   started = false;
   /** Set for a response that has no body whatever its fields say (a response to HEAD). */
   skipBody = false;
+  /** Set while the request was CONNECT: a 2xx response to it opens a tunnel and has no body. */
+  connectRequest = false;
   private failure: Error | null = null;
   private readonly body: Buffer[] = [];
   private bodyBuffered = 0;
@@ -58,6 +60,7 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
   onHead(head: Head): boolean {
     this.head = head;
     this.wake();
+    if (this.connectRequest && 'status' in head && head.status >= 200 && head.status < 300) return true;
     return this.skipBody;
   }
 
@@ -111,6 +114,7 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
       const chunk = this.leftover;
       this.leftover = null;
       this.feed(chunk);
+      if (this.eof && this.leftover === null) this.finishParser();
     }
     if (this.waiter === null || this.failure !== null || this.eof || this.complete || this.leftover !== null) return;
     if (this.bodyBuffered >= BODY_HIGH_WATER_MARK) return;
@@ -155,15 +159,20 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
   private readonly onEnd = (): void => {
     if (this.eof) return;
     this.eof = true;
-    if (this.failure === null && this.leftover === null) {
-      try {
-        this.parser.finish();
-      } catch (e) {
-        this.failure = e as Error;
-      }
-    }
+    // Held bytes are parsed first; the parser learns of the end once they are (see pump).
+    if (this.leftover === null) this.finishParser();
     this.wake();
   };
+
+  /** Tells the parser the stream ended: a close-delimited body completes, a cut message fails. */
+  private finishParser(): void {
+    if (this.failure !== null) return;
+    try {
+      this.parser.finish();
+    } catch (e) {
+      this.failure = e as Error;
+    }
+  }
 
   private readonly onError = (e: Error): void => {
     this.fail(SluiceError.because('ReadError', 'reading an HTTP/1 message', e));

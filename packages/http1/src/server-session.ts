@@ -4,7 +4,7 @@ import { SluiceError } from '@sluice/core';
 import type { HeaderMap, RequestHeader, ResponseHeader, Stream } from '@sluice/core';
 import { CHUNK_END, chunkSizeLine, lastChunk } from './chunked.js';
 import { H1ParseError } from './error.js';
-import { frameResponse } from './framing.js';
+import { frameResponse, responseHasBody } from './framing.js';
 import { MessageReader } from './message-reader.js';
 import type { Http1ParserOptions, BodyFraming } from './parser.js';
 import { headBytes, serializeResponseHead } from './serializer.js';
@@ -188,6 +188,9 @@ export class ServerSession {
     if (req === null || this.responseState !== R_NONE) throw new SluiceError('InternalError', { context: 'response head written twice or without a request' });
     if (res.status < 200 && res.status !== 101) return this.write(headBytes(serializeResponseHead(res)));
     this.framing = res.status === 101 ? 'none' : frameResponse(req.method, req.version, res);
+    // A final answer to "Expect: 100-continue" without a 100: the client may never send the body,
+    // so the connection cannot be reused (RFC 9110 §10.1.1).
+    if (this.expectsContinue() && !this.continueSent && !this.reader.complete) this.keepAlive = false;
     if (this.framing === 'close') this.keepAlive = false;
     if (this.framing === 'length') this.remaining = Number(res.headers.get('content-length'));
     if (res.status === 101 || (req.method === 'CONNECT' && res.status < 300)) this.keepAlive = false;
@@ -260,7 +263,11 @@ export class ServerSession {
   /** Writes a whole response: head, body (Content-Length set from it) and end. */
   respond(res: ResponseHeader, body?: Buffer | string): Promise<void> | undefined {
     const bytes = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
-    if (!res.headers.has('content-length') && !res.headers.has('transfer-encoding')) res.headers.set('Content-Length', String(bytes?.length ?? 0));
+    const req = this.request;
+    // No Content-Length on 1xx, 204 (RFC 9110 §8.6) or 304 (it would describe the unsent 200's body);
+    // a response to HEAD carries the length a GET would get.
+    const bodyAllowed = req !== null && responseHasBody(req.method === 'HEAD' ? 'GET' : req.method, res.status);
+    if (bodyAllowed && !res.headers.has('content-length') && !res.headers.has('transfer-encoding')) res.headers.set('Content-Length', String(bytes?.length ?? 0));
     if (bytes !== undefined && bytes.length > 0 && bytes.length <= SMALL_BODY && this.canWriteWhole(res, bytes.length)) {
       // Head and a small body in one Buffer: one write() instead of a writev of two.
       const head = serializeResponseHead(res);
@@ -284,6 +291,7 @@ export class ServerSession {
   private canWriteWhole(res: ResponseHeader, bodyLength: number): boolean {
     const req = this.request;
     if (req === null || this.responseState !== R_NONE || res.status < 200) return false;
+    if (this.expectsContinue() && !this.continueSent && !this.reader.complete) this.keepAlive = false;
     if (frameResponse(req.method, req.version, res) !== 'length' || Number(res.headers.get('content-length')) !== bodyLength) return false;
     if (!this.keepAlive) res.headers.set('Connection', 'close');
     else if (req.version === '1.0') res.headers.set('Connection', 'keep-alive');

@@ -131,6 +131,8 @@ rawServer.before(async (ctx) => {
       if (text.includes('/close-delimited')) socket.end('HTTP/1.1 200 OK\r\n\r\nuntil the end');
       else if (text.includes('/bad')) socket.end('HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab');
       else if (text.includes('/extra')) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokSTRAY');
+      else if (text.includes('/continue-then-close')) socket.end('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\nall of it');
+      else if (text.startsWith('CONNECT')) socket.write('HTTP/1.1 200 Connection Established\r\n\r\nSERVER-FIRST');
       else socket.end();
     });
   });
@@ -179,6 +181,38 @@ rawServer('a server that closes without answering is ConnectionClosed', async ({
     assert.is((e as { code?: string }).code, 'ERR_CONNECTION_CLOSED');
   }
   session.close();
+});
+
+rawServer('1xx, then a close-delimited body and FIN in one segment', async ({ port }) => {
+  const session = new ClientSession(await open(port));
+  session.writeRequestHeader(RequestHeader.build('GET', '/continue-then-close'));
+  const res = await session.readResponse();
+  assert.is(res.status, 200);
+  assert.equal(session.informational.map((h) => h.status), [100]);
+  assert.is((await session.readBody()).toString(), 'all of it');
+  assert.is(session.isReusable(), false);
+  session.close();
+});
+
+rawServer('CONNECT: a 2xx opens a tunnel; bytes after the head are handed over', async ({ port }) => {
+  const session = new ClientSession(await open(port));
+  const req = RequestHeader.build('CONNECT', 'example.com:443');
+  req.insertHeader('Host', 'example.com:443');
+  session.writeRequestHeader(req);
+  const res = await session.readResponse();
+  assert.is(res.status, 200);
+  assert.is(session.isReusable(), false);
+  const { socket, head } = session.takeOver();
+  let got = head.toString();
+  if (got.length < 12) {
+    socket.resume();
+    for await (const chunk of socket) {
+      got += chunk.toString();
+      if (got.length >= 12) break;
+    }
+  }
+  assert.is(got, 'SERVER-FIRST');
+  socket.destroy();
 });
 
 rawServer.run();

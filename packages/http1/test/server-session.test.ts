@@ -95,8 +95,14 @@ withNode('HEAD gets a head with no body', async ({ srv }) => {
 withNode.run();
 
 // ---------------------------------------------------------------------------------------------------
-const raw = suite<{ srv: TestServer; limited: TestServer; slow: TestServer }>('server session with raw sockets');
+const raw = suite<{ srv: TestServer; limited: TestServer; slow: TestServer; refuse: TestServer }>('server session with raw sockets');
 raw.before(async (ctx) => {
+  ctx.refuse = await startServer(async (session, request) => {
+    if (request.uri === '/big') return session.respond(ResponseHeader.build(413));
+    if (request.uri === '/204') return session.respond(ResponseHeader.build(204));
+    if (request.uri === '/304') return session.respond(ResponseHeader.build(304));
+    return session.respond(ResponseHeader.build(200), 'hello');
+  });
   ctx.srv = await startServer(echoHandler);
   ctx.limited = await startServer(echoHandler, { maxStartLineBytes: 64, maxHeaderBytes: 256, maxHeaderCount: 4, maxBodyBytes: 100, maxRequestsPerConnection: 2 });
   ctx.slow = await startServer(echoHandler, { headerTimeoutMs: 300 });
@@ -105,6 +111,7 @@ raw.after(async (ctx) => {
   await ctx.srv.close();
   await ctx.limited.close();
   await ctx.slow.close();
+  await ctx.refuse.close();
 });
 
 raw('pipelined requests are answered in order', async ({ srv }) => {
@@ -173,6 +180,24 @@ raw('slowloris: a head that does not complete in time gets 408 and a close', asy
   const idle = await exchange(slow.port, [], { boundMs: 3000 });
   assert.is(idle.data, '', 'an idle connection is closed without a response');
   assert.ok(idle.closed);
+});
+
+raw('a final answer to Expect: 100-continue without reading the body closes the connection', async ({ refuse }) => {
+  const r = await exchange(refuse.port, ['POST /big HTTP/1.1\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n']);
+  assert.equal(statuses(r.data), [413]);
+  assert.not.match(r.data, /100 Continue/);
+  assert.match(r.data, /Connection: close/);
+  assert.ok(r.closed);
+});
+
+raw('204 and 304 go out without Content-Length; HEAD gets the length but no body', async ({ refuse }) => {
+  const r = await exchange(refuse.port, ['GET /204 HTTP/1.1\r\n\r\nGET /304 HTTP/1.1\r\n\r\nHEAD /head HTTP/1.1\r\nConnection: close\r\n\r\n']);
+  assert.equal(statuses(r.data), [204, 304, 200]);
+  const [n204, n304, head] = r.data.split(/(?=HTTP\/1\.1 )/);
+  assert.not.match(n204, /Content-Length/i);
+  assert.not.match(n304, /Content-Length/i);
+  assert.match(head, /Content-Length: 5\r\n/);
+  assert.ok(head.endsWith('\r\n\r\n'), 'no body after the HEAD response head');
 });
 
 raw('client closing mid-body does not crash or hang the server', async ({ srv }) => {
