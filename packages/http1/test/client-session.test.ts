@@ -138,7 +138,7 @@ rawServer.before(async (ctx) => {
   });
   ctx.port = await listen(ctx.server);
 });
-rawServer.after(async (ctx) => new Promise((r) => ctx.server.close(r)));
+rawServer.after(async (ctx) => new Promise<void>((r) => ctx.server.close(() => r())));
 
 rawServer('close-delimited body ends at EOF and the connection is not reusable', async ({ port }) => {
   const session = new ClientSession(await open(port));

@@ -36,6 +36,13 @@ withCurl('Expect: 100-continue gets 100 before the body is sent', async ({ srv }
   assert.is(JSON.parse(r.stdout).bodyLength, 2000);
 });
 
+withCurl('HTTP/1.0 with Connection: keep-alive keeps the connection', async ({ srv }) => {
+  const url = `http://127.0.0.1:${srv.port}/`;
+  const r = await curl(['--http1.0', '-H', 'Connection: keep-alive', '-v', '-o', '/dev/null', '-o', '/dev/null', '-w', '%{num_connects}\n', url + 'a', url + 'b']);
+  assert.is(r.stdout, '1\n0\n');
+  assert.match(r.stderr, /< Connection: keep-alive/i);
+});
+
 withCurl('HTTP/1.0: answered, then the connection closes', async ({ srv }) => {
   const r = await curl(['--http1.0', '-v', `http://127.0.0.1:${srv.port}/old`]);
   const echo = JSON.parse(r.stdout);
