@@ -201,8 +201,10 @@ export class HttpProxy<Ctx> implements ServerApp {
       let stream: Stream;
       let reused = false;
       try {
-        if (fresh) stream = await this.connector.newStream(peer);
-        else ({ stream, reused } = await this.connector.getStream(peer));
+        // The pool is asked synchronously: a reused connection costs no Promise.
+        const pooled = fresh ? undefined : this.connector.reusedStream(peer);
+        reused = pooled !== undefined;
+        stream = pooled ?? (await this.connector.newStream(peer));
       } catch (e) {
         let error = toSluiceError(e, 'ConnectError', `connecting to ${peer}`).intoUp();
         if (proxy.failToConnect) error = proxy.failToConnect(session, peer, ctx, error);
@@ -368,7 +370,8 @@ export class HttpProxy<Ctx> implements ServerApp {
     for (let i = 0; i < info.length; i++) {
       if (info[i].status === 100) continue;
       removeHopByHop(info[i].headers);
-      await this.downstreamWrite(session.writeResponseHeader(info[i]));
+      const w = session.writeResponseHeader(info[i]);
+      if (w) await this.downstreamWrite(w);
     }
     if (proxy.upstreamResponseFilter) {
       const r = proxy.upstreamResponseFilter(session, res, ctx);
@@ -382,7 +385,8 @@ export class HttpProxy<Ctx> implements ServerApp {
       if (isThenable(r)) await r;
     }
     session.corkResponse();
-    await this.downstreamWrite(session.writeResponseHeader(res));
+    const head = session.writeResponseHeader(res);
+    if (head) await this.downstreamWrite(head);
     const filtered = proxy.upstreamResponseBodyFilter !== undefined || proxy.responseBodyFilter !== undefined;
     const chunk: BodyChunk | undefined = filtered ? { data: null } : undefined;
     for (;;) {
@@ -401,7 +405,10 @@ export class HttpProxy<Ctx> implements ServerApp {
           if (isThenable(delay)) delay = await delay;
           if (typeof delay === 'number' && delay > 0) await sleep(delay);
         }
-        if (chunk.data !== null && chunk.data.length > 0) await this.downstreamWrite(session.writeResponseBody(chunk.data, false));
+        if (chunk.data !== null && chunk.data.length > 0) {
+          const w = session.writeResponseBody(chunk.data, false);
+          if (w) await this.downstreamWrite(w);
+        }
         if (end) break;
       } else {
         if (data === null) break;
@@ -417,12 +424,12 @@ export class HttpProxy<Ctx> implements ServerApp {
         if (isThenable(r)) await r;
       }
     }
-    await this.downstreamWrite(session.finishResponse(trailers));
+    const end = session.finishResponse(trailers);
+    if (end) await this.downstreamWrite(end);
   }
 
   /** Awaits a downstream write, typing its failure as the client's. */
-  private async downstreamWrite(w: Promise<void> | undefined): Promise<void> {
-    if (w === undefined) return;
+  private async downstreamWrite(w: Promise<void>): Promise<void> {
     try {
       await w;
     } catch (e) {
@@ -446,7 +453,8 @@ export class HttpProxy<Ctx> implements ServerApp {
       const r = proxy.responseFilter(session, res, ctx);
       if (isThenable(r)) await r;
     }
-    await this.downstreamWrite(session.writeResponseHeader(res));
+    const w = session.writeResponseHeader(res);
+    if (w) await this.downstreamWrite(w);
     const up = client.takeOver();
     const down = session.takeOver();
     await tunnel(down.socket, down.head, up.socket, up.head);

@@ -1,0 +1,168 @@
+// Less common paths over real sockets: 100-continue, client aborts, CONNECT tunnels, TLS both sides,
+// filters that read the body, graceful shutdown of idle keep-alive connections.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import { connect as netConnect, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { HttpPeer, ResponseHeader, TransportConnector, silentLogger } from '@sluice/core';
+import { TlsSettings } from '@sluice/tls';
+import { httpProxyService } from '../src/index.js';
+import { curl, peerOf, rawExchange, request, startOrigin, startProxy, startRawOrigin } from './helpers/net.js';
+import type { Origin, RunningProxy } from './helpers/net.js';
+
+const edges = suite<{ origin: Origin; proxies: RunningProxy[]; aborted: number }>('protocol edges');
+edges.before(async (ctx) => {
+  ctx.proxies = [];
+  ctx.aborted = 0;
+  ctx.origin = await startOrigin((req, res) => {
+    let n = 0;
+    req.on('data', (d: Buffer) => (n += d.length));
+    req.on('aborted', () => ctx.aborted++);
+    req.on('error', () => {});
+    req.on('end', () => res.end(`got ${n}`));
+  });
+});
+edges.after(async (ctx) => {
+  for (const p of ctx.proxies) await p.close();
+  await ctx.origin.close();
+});
+
+edges('Expect: 100-continue is answered by the proxy and the body goes through', async (ctx) => {
+  const p = await startProxy({ newCtx: () => null, upstreamPeer: () => peerOf(ctx.origin.port) });
+  ctx.proxies.push(p);
+  const r = await curl(['-v', '-H', 'Expect: 100-continue', '--data-binary', 'x'.repeat(5000), `http://127.0.0.1:${p.port}/`]);
+  assert.match(r.stderr, /< HTTP\/1\.1 100 Continue/);
+  assert.is(r.stdout, 'got 5000');
+  assert.is((r.stderr.match(/100 Continue/g) ?? []).length, 1, 'exactly one 100 Continue');
+});
+
+edges('a client that aborts mid-upload aborts the upstream request; the proxy keeps serving', async (ctx) => {
+  const p = await startProxy({ newCtx: () => null, upstreamPeer: () => peerOf(ctx.origin.port) });
+  ctx.proxies.push(p);
+  const before = ctx.aborted;
+  const socket = netConnect(p.port, '127.0.0.1');
+  await once(socket, 'connect');
+  socket.write('POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n' + 'z'.repeat(50_000));
+  await new Promise((r) => setTimeout(r, 100));
+  socket.destroy();
+  for (let i = 0; i < 50 && ctx.aborted === before; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.is(ctx.aborted, before + 1, 'the origin saw its request aborted');
+  assert.is((await request(p.port, { method: 'POST', body: 'ok' })).body.toString(), 'got 2');
+});
+
+edges('a requestFilter can read the body and answer by itself', async (ctx) => {
+  const p = await startProxy<null>({
+    newCtx: () => null,
+    upstreamPeer: () => peerOf(ctx.origin.port),
+    requestFilter: async (session) => {
+      let n = 0;
+      for (let c = await session.readRequestBody(); c !== null; c = await session.readRequestBody()) n += c.length;
+      const res = ResponseHeader.build(200);
+      res.insertHeader('Content-Length', String(`filter read ${n}`.length));
+      await session.writeResponseHeader(res);
+      await session.writeResponseBody(Buffer.from(`filter read ${n}`), true);
+      return true;
+    },
+  });
+  ctx.proxies.push(p);
+  const agent = new (await import('node:http')).Agent({ keepAlive: true, maxSockets: 1 });
+  assert.is((await request(p.port, { method: 'POST', body: 'q'.repeat(3000), agent })).body.toString(), 'filter read 3000');
+  assert.is((await request(p.port, { method: 'POST', body: 'q'.repeat(10), agent })).body.toString(), 'filter read 10', 'same connection, next request');
+  agent.destroy();
+});
+
+edges('CONNECT, when allowed, goes to the peer; a 2xx becomes a tunnel', async (ctx) => {
+  // A stand-in forward proxy: answers CONNECT with 200, then echoes bytes upper-cased.
+  const forward = await startRawOrigin((socket, n) => {
+    if (n !== 0) return;
+    socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    socket.removeAllListeners('data');
+    socket.on('data', (d: Buffer) => socket.write(d.toString().toUpperCase()));
+  });
+  try {
+    const p = await startProxy({ newCtx: () => null, upstreamPeer: () => peerOf(forward.port) }, { allowConnect: true });
+    ctx.proxies.push(p);
+    const socket = netConnect(p.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write('CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n');
+    let got = '';
+    socket.on('data', (d) => (got += d));
+    for (let i = 0; i < 50 && !got.includes('\r\n\r\n'); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.match(got, /^HTTP\/1\.1 200 /);
+    got = '';
+    socket.write('tunnel bytes');
+    for (let i = 0; i < 50 && got.length < 12; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.is(got, 'TUNNEL BYTES');
+    socket.destroy();
+  } finally {
+    await forward.close();
+  }
+});
+
+edges('TLS downstream (addTls with @sluice/tls) and a TLS upstream peer', async (ctx) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-proxy-tls-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+  const cert = readFileSync(join(dir, 'cert.pem'));
+  const key = readFileSync(join(dir, 'key.pem'));
+  const httpsOrigin = createHttpsServer({ cert, key }, (req, res) => res.end(`secure origin, ${req.socket.constructor.name}`));
+  await new Promise<void>((r) => httpsOrigin.listen(0, '127.0.0.1', r));
+  const upstream = new HttpPeer(`127.0.0.1:${(httpsOrigin.address() as AddressInfo).port}`, true, 'localhost', { ca: cert });
+  const connector = new TransportConnector();
+  const service = httpProxyService({ max_retries: 1, upstream_keepalive_pool_size: 8 }, { newCtx: () => null, upstreamPeer: () => upstream }, { connector, logger: silentLogger });
+  service.addTls('127.0.0.1:0', TlsSettings.intermediate(join(dir, 'cert.pem'), join(dir, 'key.pem')));
+  const shutdown = new AbortController();
+  const running = service.start(shutdown.signal, silentLogger);
+  try {
+    await service.readiness.ready;
+    const r = await curl(['--cacert', join(dir, 'cert.pem'), `https://localhost:${service.addresses[0].port}/`, '--resolve', `localhost:${service.addresses[0].port}:127.0.0.1`]);
+    assert.is(r.stdout, 'secure origin, TLSSocket');
+  } finally {
+    shutdown.abort();
+    service.stopNow();
+    await running;
+    connector.pool.clear();
+    httpsOrigin.closeAllConnections();
+    httpsOrigin.close();
+  }
+});
+
+edges('graceful shutdown closes idle keep-alive connections at once', async (ctx) => {
+  const connector = new TransportConnector();
+  const service = httpProxyService({ max_retries: 1, upstream_keepalive_pool_size: 8 }, { newCtx: () => null, upstreamPeer: () => peerOf(ctx.origin.port) }, { connector, logger: silentLogger });
+  service.addTcp('127.0.0.1:0');
+  const shutdown = new AbortController();
+  const running = service.start(shutdown.signal, silentLogger);
+  await service.readiness.ready;
+  const socket = netConnect(service.addresses[0].port, '127.0.0.1');
+  await once(socket, 'connect');
+  socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  await once(socket, 'data');
+  socket.on('error', () => {});
+  const closed = once(socket, 'close');
+  shutdown.abort();
+  let byUs = false;
+  const bound = setTimeout(() => {
+    byUs = true;
+    socket.destroy();
+  }, 3000);
+  await closed;
+  clearTimeout(bound);
+  assert.not.ok(byUs, 'the proxy closed the idle connection');
+  await running;
+  connector.pool.clear();
+  assert.is(service.openConnections, 0);
+});
+
+edges('a request target with absolute-form is forwarded as received', async (ctx) => {
+  const p = await startProxy({ newCtx: () => null, upstreamPeer: () => peerOf(ctx.origin.port) });
+  ctx.proxies.push(p);
+  const out = await rawExchange(p.port, `GET http://127.0.0.1:${ctx.origin.port}/abs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+  assert.match(out, /^HTTP\/1\.1 200 OK\r\n/);
+});
+
+edges.run();
