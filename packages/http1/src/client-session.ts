@@ -1,18 +1,16 @@
-import type { Socket } from 'node:net';
 import { SluiceError } from '@sluice/core';
 import type { HeaderMap, RequestHeader, ResponseHeader, Stream } from '@sluice/core';
-import { CHUNK_END, chunkSizeLine, lastChunk } from './chunked.js';
+import { lastChunk } from './chunked.js';
 import { frameRequest, methodExpectsBody } from './framing.js';
-import { MessageReader } from './message-reader.js';
-import type { BodyFraming, Http1ParserOptions } from './parser.js';
+import type { BodyFraming } from './parser.js';
 import { headBytes, serializeRequestHead } from './serializer.js';
+import { Http1Session } from './session.js';
+import type { Http1SessionOptions } from './session.js';
 
 /** Options of {@link ClientSession}; durations in milliseconds. */
-export interface ClientSessionOptions extends Http1ParserOptions {
+export interface ClientSessionOptions extends Http1SessionOptions {
   /** Longest wait for a response head after the request was sent. Default 60000. */
   readTimeoutMs?: number;
-  /** Longest wait for the next response body bytes. Default 60000. */
-  bodyTimeoutMs?: number;
 }
 
 /**
@@ -20,27 +18,20 @@ export interface ClientSessionOptions extends Http1ParserOptions {
  * read its response (skipping 1xx, no body for HEAD, 204, 304, body until close when unframed), and
  * tell whether the connection can go back to the pool.
  */
-export class ClientSession {
-  readonly stream: Stream;
-  private readonly reader: MessageReader<ResponseHeader>;
+export class ClientSession extends Http1Session<ResponseHeader> {
   private readonly readTimeoutMs: number;
-  private readonly bodyTimeoutMs: number;
   private request: RequestHeader | null = null;
   private framing: BodyFraming = 'none';
   private remaining = 0;
   private requestDone = false;
-  private bytesSent = 0;
-  private bytesRead = 0;
   /** The final response head, once read. */
   response: ResponseHeader | null = null;
   /** Informational (1xx) responses received before the final one. */
   readonly informational: ResponseHeader[] = [];
 
   constructor(stream: Stream, options: ClientSessionOptions = {}) {
-    this.stream = stream;
-    this.reader = new MessageReader<ResponseHeader>(stream, 'response', options);
+    super(stream, 'response', options);
     this.readTimeoutMs = options.readTimeoutMs ?? 60_000;
-    this.bodyTimeoutMs = options.bodyTimeoutMs ?? 60_000;
   }
 
   /**
@@ -58,7 +49,7 @@ export class ClientSession {
     // opens a tunnel (§9.3.6).
     this.reader.skipBody = req.method === 'HEAD';
     this.reader.connectRequest = req.method === 'CONNECT';
-    return this.stream.write(headBytes(serializeRequestHead(req)));
+    return this.write(headBytes(serializeRequestHead(req)));
   }
 
   /** Sends a piece of request body, framed as the head said. Returns a Promise only under backpressure. */
@@ -66,25 +57,17 @@ export class ClientSession {
     if (this.request === null || this.requestDone) throw new SluiceError('InternalError', { context: 'request body written without a head or after its end' });
     if (chunk.length === 0) return undefined;
     this.bytesSent += chunk.length;
-    if (this.framing === 'chunked') {
-      const socket: Socket = this.stream.socket;
-      socket.cork();
-      socket.write(chunkSizeLine(chunk.length));
-      socket.write(chunk);
-      const r = this.stream.write(CHUNK_END);
-      socket.uncork();
-      return r;
-    }
+    if (this.framing === 'chunked') return this.writeChunk(chunk);
     if (chunk.length > this.remaining) throw new SluiceError('InternalError', { context: `request body longer than its Content-Length (${this.remaining} bytes left)` });
     this.remaining -= chunk.length;
-    return this.stream.write(chunk);
+    return this.write(chunk);
   }
 
   /** Ends the request body (the last chunk with `trailers` when chunked). */
   finishBody(trailers?: HeaderMap | null): Promise<void> | undefined {
     if (this.requestDone) return undefined;
     this.requestDone = true;
-    if (this.framing === 'chunked') return this.stream.write(lastChunk(trailers));
+    if (this.framing === 'chunked') return this.write(lastChunk(trailers));
     if (this.remaining > 0) throw new SluiceError('InternalError', { context: `request body ended ${this.remaining} bytes short of its Content-Length` });
     return undefined;
   }
@@ -109,32 +92,8 @@ export class ClientSession {
   }
 
   /** The next piece of response body, or null at its end (for a close-delimited body: at EOF). */
-  async readBodyChunk(): Promise<Buffer | null> {
-    const chunk = await this.reader.readBodyChunk(this.bodyTimeoutMs);
-    if (chunk !== null) this.bytesRead += chunk.length;
-    return chunk;
-  }
-
-  /** The whole response body in one Buffer. */
-  async readBody(): Promise<Buffer> {
-    const parts: Buffer[] = [];
-    for (let c = await this.readBodyChunk(); c !== null; c = await this.readBodyChunk()) parts.push(c);
-    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
-  }
-
-  /** The response's trailer fields, once its body was read to the end. */
-  get trailers(): HeaderMap | null {
-    return this.reader.trailers;
-  }
-
-  /** Request body bytes sent. */
-  bodyBytesSent(): number {
-    return this.bytesSent;
-  }
-
-  /** Response body bytes read. */
-  bodyBytesRead(): number {
-    return this.bytesRead;
+  readBodyChunk(): Promise<Buffer | null> {
+    return this.nextBodyChunk();
   }
 
   /**
@@ -163,14 +122,9 @@ export class ClientSession {
     return true;
   }
 
-  /** Hands the connection over after a 101 or a CONNECT 2xx: the socket and the bytes already read past the head. */
-  takeOver(): { socket: Socket; head: Buffer } {
-    this.reader.detach();
-    return { socket: this.stream.socket, head: this.reader.takeLeftover() ?? Buffer.alloc(0) };
-  }
-
   /** Closes the connection. */
   close(): void {
+    this.flush();
     this.reader.detach();
     this.stream.destroy();
   }

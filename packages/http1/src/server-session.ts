@@ -2,19 +2,18 @@ import type { Socket } from 'node:net';
 import { STATUS_CODES } from 'node:http';
 import { SluiceError } from '@sluice/core';
 import type { HeaderMap, RequestHeader, ResponseHeader, Stream } from '@sluice/core';
-import { CHUNK_END, chunkSizeLine, lastChunk } from './chunked.js';
+import { lastChunk } from './chunked.js';
 import { H1ParseError } from './error.js';
 import { frameResponse, responseHasBody } from './framing.js';
-import { MessageReader } from './message-reader.js';
-import type { Http1ParserOptions, BodyFraming } from './parser.js';
+import type { BodyFraming } from './parser.js';
 import { headBytes, serializeResponseHead } from './serializer.js';
+import { Http1Session } from './session.js';
+import type { Http1SessionOptions } from './session.js';
 
 /** Options of {@link ServerSession}; all durations in milliseconds. */
-export interface ServerSessionOptions extends Http1ParserOptions {
+export interface ServerSessionOptions extends Http1SessionOptions {
   /** Longest wait for a complete request head, idle time included (slowloris). Default 60000. */
   headerTimeoutMs?: number;
-  /** Longest wait for the next body bytes. Default 60000. */
-  bodyTimeoutMs?: number;
   /** Requests served on one connection before it is closed (nginx keepalive_requests). Default 1000. */
   maxRequestsPerConnection?: number;
   /** Body bytes of an unread request body drained to keep the connection. Default 65536. */
@@ -31,21 +30,14 @@ const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
 /** Bodies up to this size are written together with their head. */
 const SMALL_BODY = 16 * 1024;
 
-function uncork(session: ServerSession): void {
-  session.flush();
-}
-
 /**
  * The server side of an HTTP/1.x connection (Pingora's v1 server `HttpSession`): read a request
  * head and body, answer it, then {@link ServerSession.reuse} for the next one. Pipelined requests are
  * answered in order; bad requests are answered with their status (400, 413, 414, 431, 501, 505) and
  * `Connection: close`.
  */
-export class ServerSession {
-  readonly stream: Stream;
-  private readonly reader: MessageReader<RequestHeader>;
+export class ServerSession extends Http1Session<RequestHeader> {
   private readonly headerTimeoutMs: number;
-  private readonly bodyTimeoutMs: number;
   private readonly maxRequests: number;
   private readonly maxDrainBytes: number;
   private requests = 0;
@@ -54,18 +46,13 @@ export class ServerSession {
   private remaining = 0;
   private keepAlive = false;
   private continueSent = false;
-  private bytesRead = 0;
-  private bytesSent = 0;
   private closed = false;
-  private corked = false;
   /** The current request's head; set by {@link ServerSession.readRequest}. */
   request: RequestHeader | null = null;
 
   constructor(stream: Stream, options: ServerSessionOptions = {}) {
-    this.stream = stream;
-    this.reader = new MessageReader<RequestHeader>(stream, 'request', options);
+    super(stream, 'request', options);
     this.headerTimeoutMs = options.headerTimeoutMs ?? 60_000;
-    this.bodyTimeoutMs = options.bodyTimeoutMs ?? 60_000;
     this.maxRequests = options.maxRequestsPerConnection ?? 1000;
     this.maxDrainBytes = options.maxDrainBytes ?? 65_536;
   }
@@ -102,6 +89,8 @@ export class ServerSession {
     this.bytesRead = 0;
     this.bytesSent = 0;
     this.keepAlive = this.reader.parser.keepAlive && this.requests < this.maxRequests;
+    // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message means faulty framing: serve it, then close.
+    if (head.version === '1.0' && head.headers.has('transfer-encoding')) this.keepAlive = false;
     return head;
   }
 
@@ -129,9 +118,7 @@ export class ServerSession {
       await this.write(CONTINUE);
     }
     try {
-      const chunk = await this.reader.readBodyChunk(this.bodyTimeoutMs);
-      if (chunk !== null) this.bytesRead += chunk.length;
-      return chunk;
+      return await this.nextBodyChunk();
     } catch (e) {
       this.keepAlive = false;
       if (this.responseState === R_NONE) {
@@ -141,28 +128,6 @@ export class ServerSession {
       } else this.close();
       throw e;
     }
-  }
-
-  /** The whole request body in one Buffer (copies; prefer {@link ServerSession.readBodyChunk}). */
-  async readBody(): Promise<Buffer> {
-    const parts: Buffer[] = [];
-    for (let c = await this.readBodyChunk(); c !== null; c = await this.readBodyChunk()) parts.push(c);
-    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
-  }
-
-  /** The request's trailer fields, once its body was read to the end. */
-  get trailers(): HeaderMap | null {
-    return this.reader.trailers;
-  }
-
-  /** Request body bytes read so far (Pingora's `body_bytes_read`). */
-  bodyBytesRead(): number {
-    return this.bytesRead;
-  }
-
-  /** Response body bytes sent so far (Pingora's `body_bytes_sent`). */
-  bodyBytesSent(): number {
-    return this.bytesSent;
   }
 
   private expectsContinue(): boolean {
@@ -208,36 +173,12 @@ export class ServerSession {
     if (this.responseState !== R_HEAD) throw new SluiceError('InternalError', { context: 'response body written before the head or after the end' });
     if (chunk.length === 0 || this.framing === 'none') return undefined;
     this.bytesSent += chunk.length;
-    if (this.framing === 'chunked') {
-      this.write(chunkSizeLine(chunk.length));
-      this.write(chunk);
-      return this.write(CHUNK_END);
-    }
+    if (this.framing === 'chunked') return this.writeChunk(chunk);
     if (this.framing === 'length') {
       if (chunk.length > this.remaining) throw new SluiceError('InternalError', { context: `response body longer than its Content-Length (${this.remaining} bytes left, ${chunk.length} given)` });
       this.remaining -= chunk.length;
     }
     return this.write(chunk);
-  }
-
-  /**
-   * Writes through a cork held until the current tick's work is done, so the responses to pipelined
-   * requests (and the pieces of one response) leave in one writev.
-   */
-  private write(chunk: Buffer): Promise<void> | undefined {
-    if (!this.corked && !this.stream.socket.destroyed) {
-      this.corked = true;
-      this.stream.socket.cork();
-      process.nextTick(uncork, this);
-    }
-    return this.stream.write(chunk);
-  }
-
-  /** Sends what the cork holds now. */
-  flush(): void {
-    if (!this.corked) return;
-    this.corked = false;
-    this.stream.socket.uncork();
   }
 
   /**
@@ -344,15 +285,10 @@ export class ServerSession {
     return true;
   }
 
-  /**
-   * Hands the connection over after a 101 or a CONNECT 2xx: returns the socket and the bytes the client
-   * already sent past the request. The session reads nothing more.
-   */
-  takeOver(): { socket: Socket; head: Buffer } {
-    this.flush();
-    this.reader.detach();
+  /** Hands the connection over after a 101 or a CONNECT 2xx (see {@link Http1Session.takeOver}). */
+  override takeOver(): { socket: Socket; head: Buffer } {
     this.closed = true;
-    return { socket: this.stream.socket, head: this.reader.takeLeftover() ?? Buffer.alloc(0) };
+    return super.takeOver();
   }
 
   /** Closes the connection (after pending writes). */

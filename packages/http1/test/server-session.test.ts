@@ -129,6 +129,13 @@ raw('pipelined requests are answered in order', async ({ srv }) => {
   assert.ok(r.closed, 'closed after Connection: close');
 });
 
+raw('HTTP/1.0 with Transfer-Encoding is answered, then the connection closes (RFC 9112 §6.1)', async ({ srv }) => {
+  const r = await exchange(srv.port, ['POST /te HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\nGET /next HTTP/1.0\r\n\r\n']);
+  assert.equal(statuses(r.data), [200]);
+  assert.match(r.data, /Connection: close/);
+  assert.ok(r.closed);
+});
+
 raw('a request split into one-byte reads', async ({ srv }) => {
   const text = 'POST /split HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n';
   const r = await exchange(srv.port, [...text].map((c) => c), { gapMs: 1, boundMs: 5000, endAfterWrite: false });
