@@ -1,6 +1,6 @@
 // Hello-world HTTP/1.1 server throughput under wrk on loopback: a server on @sluice/http1's
 // ServerSession against one on Node's `http` module. Each server runs in its own process (this file
-// started again with `--serve ours|node`); wrk (1 thread, 50 keep-alive connections, 5 s) runs against
+// started again with `--serve ours|node`); wrk (1 thread, 50 keep-alive connections, 4 s) runs against
 // them in turn, one request at a time per connection and pipelined 16 deep, 3 rounds interleaved; the
 // table shows the median requests/s of the rounds and the spread (min-max), and the server process's
 // CPU time per request (from /proc): when wrk, not the server, is the bottleneck (the server is idle part
@@ -65,9 +65,9 @@ function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-function wrk(port: number, pipelined: boolean, pid: number): { rps: number; non2xx: number; cpuUsPerRequest: number } {
+function wrk(port: number, pipelined: boolean, pid: number, seconds = 4): { rps: number; non2xx: number; cpuUsPerRequest: number } {
   const cpuBefore = cpuMs(pid);
-  const args = ['-t1', '-c50', '-d5s', `http://127.0.0.1:${port}/`];
+  const args = ['-t1', '-c50', `-d${seconds}s`, `http://127.0.0.1:${port}/`];
   if (pipelined) args.push('-s', pipelineScript);
   const out = execFileSync('wrk', args, { encoding: 'utf8' });
   const cpu = cpuMs(pid) - cpuBefore;
@@ -87,7 +87,7 @@ if (mode !== -1) {
   const results: Record<string, number[]> = {};
   const cpu: Record<string, number[]> = {};
   try {
-    for (const s of Object.values(servers)) wrk(s.port, false, s.child.pid as number); // warm-up round, not counted
+    for (const s of Object.values(servers)) wrk(s.port, false, s.child.pid as number, 2); // warm-up, not counted
     for (let round = 0; round < 3; round++) {
       for (const pipelined of [false, true]) {
         for (const [name, s] of Object.entries(servers)) {
@@ -103,7 +103,7 @@ if (mode !== -1) {
     for (const s of Object.values(servers)) s.child.kill();
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  console.log(`http1 server: hello world, wrk -t1 -c50 -d5s, 3 rounds, Node ${process.version}`);
+  console.log(`http1 server: hello world, wrk -t1 -c50 -d4s, 3 rounds, Node ${process.version}`);
   console.table(
     Object.entries(results).map(([key, xs]) => {
       const [workload, name] = key.split('|');
