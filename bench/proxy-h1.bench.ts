@@ -5,7 +5,7 @@
 //   cd bench && node --import tsx proxy-h1.bench.ts          (needs wrk and nginx on PATH)
 // The same file is the proxies' entry point: `proxy-h1.bench.ts --serve <kind> <originPort>`.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, Agent, type IncomingHttpHeaders } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -76,6 +76,7 @@ interface WrkResult {
   p99Ms: number;
   /** CPU time (user + system) the proxy process spent per request, in microseconds. */
   cpuUsPerRequest: number;
+  mbPerSecond: number;
 }
 
 /** utime + stime of a process, in clock ticks (100 per second on Linux). */
@@ -85,16 +86,21 @@ function cpuTicks(pid: number | undefined): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
+/** `SIZE=small` (default, nginx `return 200`), `SIZE=64k` or `SIZE=1m` (static files). */
+const PATH = ({ small: '/', '64k': '/files/64k.bin', '1m': '/files/1m.bin' } as Record<string, string>)[process.env.SIZE ?? 'small'] ?? '/';
+
 function wrk(port: number, seconds: number, pid?: number): WrkResult {
   const before = cpuTicks(pid);
-  const out = execFileSync('taskset', ['-c', '1', 'wrk', '-t1', '-c50', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
+  const out = execFileSync('taskset', ['-c', '1', 'wrk', '-t1', '-c50', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}${PATH}`], { encoding: 'utf8' });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const p = /\s99%\s+([\d.]+)(us|ms|s)/.exec(out);
   const p99Ms = p ? Number(p[1]) * (p[2] === 'us' ? 0.001 : p[2] === 's' ? 1000 : 1) : NaN;
+  const t = /Transfer\/sec:\s+([\d.]+)(KB|MB|GB)/.exec(out);
+  const mbPerSecond = t ? Number(t[1]) * (t[2] === 'KB' ? 1 / 1024 : t[2] === 'GB' ? 1024 : 1) : NaN;
   const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
   const cpuUsPerRequest = ((cpuTicks(pid) - before) * 10_000) / requests;
   if (/Non-2xx|Socket errors/.test(out)) process.stderr.write(`wrk on :${port} saw errors:\n${out}\n`);
-  return { rps, p99Ms, cpuUsPerRequest };
+  return { rps, p99Ms, cpuUsPerRequest, mbPerSecond };
 }
 
 function startNginx(dir: string): { port: number; stop: () => void } {
@@ -104,8 +110,11 @@ function startNginx(dir: string): { port: number; stop: () => void } {
     `worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
 events { worker_connections 4096; }
 http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:${port}; location / { return 200 "ok\\n"; } } }\n`,
+  server { listen 127.0.0.1:${port}; location / { return 200 "ok\\n"; } location /files/ { alias ${dir}/; } } }\n`,
   );
+  writeFileSync(join(dir, '64k.bin'), Buffer.alloc(64 * 1024, 'a'), { mode: 0o644 });
+  writeFileSync(join(dir, '1m.bin'), Buffer.alloc(1024 * 1024, 'b'), { mode: 0o644 });
+  chmodSync(dir, 0o755); // nginx's workers run as another user
   const child = spawn('taskset', ['-c', '1', 'nginx', '-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
   return { port, stop: () => child.kill('SIGTERM') };
 }
@@ -161,6 +170,7 @@ async function main(): Promise<void> {
       return {
         proxy: name,
         'req/s (median)': Math.round(rps),
+        'MB/s': median(rs.map((r) => r.mbPerSecond)).toFixed(1),
         'spread %': spread.toFixed(1),
         'p99 ms': median(rs.map((r) => r.p99Ms)).toFixed(2),
         'CPU µs/req': p ? median(rs.map((r) => r.cpuUsPerRequest)).toFixed(1) : '-',
@@ -169,7 +179,7 @@ async function main(): Promise<void> {
         'CPU/req this/sluice': p ? (median(rs.map((r) => r.cpuUsPerRequest)) / oursCpu).toFixed(2) : '-',
       };
     });
-    console.log(`wrk -t1 -c50 -d${seconds}s keep-alive, ${rounds} interleaved rounds; proxies pinned to CPU 0, wrk and nginx to CPU 1 (shared, noisy machine)`);
+    console.log(`GET ${PATH}: wrk -t1 -c50 -d${seconds}s keep-alive, ${rounds} interleaved rounds; proxies pinned to CPU 0, wrk and nginx to CPU 1 (shared, noisy machine)`);
     console.table(rows);
   } finally {
     for (const p of proxies.values()) p.child.kill('SIGKILL');

@@ -357,8 +357,10 @@ export class HttpProxy<Ctx> implements ServerApp {
     } catch (e) {
       state.failure = toSluiceError(e, 'WriteError', 'sending the request body');
       if (state.failure.source === 'Unset') state.failure.intoUp();
-      // The response reader is waiting on this connection; closing it ends that wait.
-      client.close();
+      // The client is gone: closing the upstream connection ends the wait for a response that no one
+      // will read. (An upstream write failure leaves the connection alone: an upstream may answer
+      // early and stop reading, and that answer must still go out.)
+      if (state.failure.source === 'Downstream') client.close();
     }
   }
 

@@ -144,6 +144,12 @@ export class Http1Session implements DownstreamSession {
 
   async respondError(status: number): Promise<void> {
     if (this.headSent) return;
+    // http1 may have answered a malformed request body itself and closed; nothing more goes out then.
+    if (this.server.stream.socket.writableEnded || this.server.stream.socket.destroyed) {
+      this.headSent = this.done = true;
+      this.keepaliveAllowed = false;
+      return;
+    }
     const res = ResponseHeader.build(status);
     res.headers.appendUnchecked('Content-Length', '0');
     if (!this.keepaliveAllowed) res.headers.appendUnchecked('Connection', 'close');
