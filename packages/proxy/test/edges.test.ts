@@ -158,6 +158,20 @@ edges('graceful shutdown closes idle keep-alive connections at once', async (ctx
   assert.is(service.openConnections, 0);
 });
 
+edges('an upstream that answers early (413) without reading the upload: the answer reaches the client', async (ctx) => {
+  const early = await startRawOrigin((socket) => {
+    socket.end('HTTP/1.1 413 Payload Too Large\r\nContent-Length: 8\r\nConnection: close\r\n\r\ntoo big!');
+  });
+  try {
+    const p = await startProxy({ newCtx: () => null, upstreamPeer: () => peerOf(early.port) });
+    ctx.proxies.push(p);
+    const r = await curl(['-s', '-o', '-', '-w', '\n%{http_code}', '--data-binary', '@-', `http://127.0.0.1:${p.port}/upload`], Buffer.alloc(4 * 1024 * 1024, 'u'));
+    assert.match(r.stdout, /too big!\n413$/);
+  } finally {
+    await early.close();
+  }
+});
+
 edges('a request target with absolute-form is forwarded as received', async (ctx) => {
   const p = await startProxy({ newCtx: () => null, upstreamPeer: () => peerOf(ctx.origin.port) });
   ctx.proxies.push(p);
