@@ -122,6 +122,21 @@ export class ClientSession extends Http1Session<ResponseHeader> {
     return true;
   }
 
+  /**
+   * Ends this session's use of the connection: returns the stream, no longer read by this session,
+   * when it can carry another request (put it in core's `ConnectionPool`), or closes it and returns
+   * null.
+   */
+  release(): Stream | null {
+    if (!this.isReusable()) {
+      this.close();
+      return null;
+    }
+    this.flush();
+    this.reader.detach();
+    return this.stream;
+  }
+
   /** Closes the connection. */
   close(): void {
     this.flush();

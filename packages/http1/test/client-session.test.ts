@@ -3,7 +3,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { connect, createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { HeaderMap, RequestHeader, Stream } from '@sluice/core';
+import { ConnectionPool, HeaderMap, RequestHeader, Stream } from '@sluice/core';
 import { ClientSession, H1ParseError } from '../src/index.js';
 
 function open(port: number): Promise<Stream> {
@@ -118,6 +118,35 @@ node('204 and 1xx (103 Early Hints) are handled', async ({ port }) => {
   assert.is(res.status, 200);
   assert.equal(session.informational.map((h) => h.status), [103]);
   session.close();
+});
+
+node('release() hands a reusable connection to core\'s ConnectionPool; a new session reuses it', async ({ port }) => {
+  const pool = new ConnectionPool();
+  const first = new ClientSession(await open(port));
+  const req = RequestHeader.build('GET', '/pooled-1');
+  req.insertHeader('Host', 'localhost');
+  first.writeRequestHeader(req);
+  await first.readResponse();
+  await first.readBody();
+  const stream = first.release();
+  assert.ok(stream !== null);
+  pool.put('node', stream as Stream);
+  const again = pool.get('node');
+  assert.is(again, stream);
+  const second = new ClientSession(again as Stream);
+  const req2 = RequestHeader.build('GET', '/pooled-2');
+  req2.insertHeader('Host', 'localhost');
+  second.writeRequestHeader(req2);
+  await second.readResponse();
+  assert.is(JSON.parse((await second.readBody()).toString()).url, '/pooled-2');
+  const close = RequestHeader.build('GET', '/last');
+  assert.ok(second.reuse());
+  close.insertHeader('Host', 'localhost').insertHeader('Connection', 'close');
+  second.writeRequestHeader(close);
+  await second.readResponse();
+  await second.readBody();
+  assert.is(second.release(), null, 'Connection: close is not reusable');
+  pool.clear();
 });
 
 node.run();
