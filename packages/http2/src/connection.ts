@@ -115,7 +115,8 @@ export class Http2Connection implements StreamOwner, FrameHandler {
   private readonly closedStreams: ClosedStreams;
   private readonly localSettings: Required<Settings>;
   private pendingSettings: Settings[] = [];
-  private settingsAcked = false;
+  /** The initial stream window the peer assumes for us: the default until it ACKs ours (§6.9.2). */
+  private receiveInitialWindow = 65535;
 
   // Flow control.
   private readonly connectionReceive: ReceiveWindow;
@@ -486,8 +487,7 @@ export class Http2Connection implements StreamOwner, FrameHandler {
   // ---- stream lifecycle ----------------------------------------------------------------------
 
   private newStream(id: number): Http2Stream {
-    // Until our first SETTINGS is ACKed the peer may assume the default window (§6.9.2).
-    const local = this.settingsAcked ? this.localSettings.initialWindowSize : Math.max(65535, this.localSettings.initialWindowSize);
+    const local = this.receiveInitialWindow;
     const send = this.peerSettings.initialWindowSize;
     const stream = this.handler.createStream !== undefined ? this.handler.createStream(this, id, local, send) : new Http2Stream(this, id, local, send);
     stream.receiveWindow.target = this.localSettings.initialWindowSize;
@@ -675,6 +675,8 @@ export class Http2Connection implements StreamOwner, FrameHandler {
     }
     // Padding is handed back at once: only data waits for the reader.
     if (flowControlledLength > length) this.consumed(stream, flowControlledLength - length);
+    // Marked before delivery so a reader's credit is not returned for a stream the peer has ended.
+    if (endStream) stream.remoteEnded = true;
     if (length > 0) stream.deliver(data);
     if (endStream) this.remoteEnd(stream);
   }
@@ -816,7 +818,12 @@ export class Http2Connection implements StreamOwner, FrameHandler {
     if (ack) {
       const applied = this.pendingSettings.shift();
       if (applied === undefined) return; // an unsolicited ACK carries nothing to apply
-      this.settingsAcked = true;
+      if (applied.initialWindowSize !== undefined) {
+        // §6.9.2: the peer has moved every stream window by the difference; so do we.
+        const delta = applied.initialWindowSize - this.receiveInitialWindow;
+        this.receiveInitialWindow = applied.initialWindowSize;
+        for (const stream of this.streams.values()) stream.receiveWindow.available += delta;
+      }
       if (applied.headerTableSize !== undefined) this.decoder.setMaxTableSize(applied.headerTableSize);
       if (applied.maxFrameSize !== undefined) this.reader.setMaxFrameSize(applied.maxFrameSize);
       if (this.pendingSettings.length === 0 && this.settingsTimer !== undefined) {

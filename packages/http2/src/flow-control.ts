@@ -5,7 +5,7 @@ import { MAX_WINDOW_SIZE } from './frame/frame-types.js';
  * Our receive side of one flow-control window. The peer may send `available` more octets;
  * octets the application has consumed are handed back with a WINDOW_UPDATE once they reach
  * half of the target window, so a reader that stops reading stops the sender (backpressure)
- * and memory stays bounded by the window.
+ * and what is buffered plus what the peer may still send never passes the window.
  */
 export class ReceiveWindow {
   /** Octets the peer may still send. */
@@ -32,9 +32,8 @@ export class ReceiveWindow {
    */
   release(length: number): number {
     this.pending += length;
-    if (this.pending < this.target / 2 && this.available > 0) return 0;
-    let increment = this.pending;
-    if (this.available + increment > this.target) increment = Math.max(0, this.target - this.available);
+    if (this.pending < this.target / 2) return 0;
+    const increment = this.pending;
     this.pending = 0;
     this.available += increment;
     return increment;
