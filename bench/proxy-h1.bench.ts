@@ -3,72 +3,69 @@
 // TCP pipe (the JS ceiling: no HTTP at all) and nginx alone (the origin, for reference). Each proxy runs
 // in its own process pinned to CPU 0 (wrk gets CPU 1); rounds are interleaved; medians are reported.
 //   cd bench && node --import tsx proxy-h1.bench.ts          (needs wrk and nginx on PATH)
-// The same file is the proxies' entry point: `proxy-h1.bench.ts --serve <kind> <originPort>`.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, Agent, type IncomingHttpHeaders } from 'node:http';
-import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const KINDS = ['sluice', 'undici', 'node-http-proxy', 'raw-pipe'] as const;
+const SERVE_FILE = join(dirname(fileURLToPath(import.meta.url)), '.bench-out', 'proxy-h1-serve.mjs');
 type Kind = (typeof KINDS)[number];
 
 // ------------------------------------------------------------------------------------------ proxies
-async function serve(kind: Kind, originPort: number): Promise<void> {
-  let port: number;
-  if (kind === 'sluice') {
-    const { HttpPeer, silentLogger } = await import('@sluice/core');
-    const { httpProxyService } = await import('@sluice/proxy');
-    const peer = new HttpPeer(`127.0.0.1:${originPort}`);
-    const service = httpProxyService({ max_retries: 16, upstream_keepalive_pool_size: 128 }, { newCtx: () => null, upstreamPeer: () => peer }, { logger: silentLogger, keepaliveRequestLimit: 1_000_000 });
-    service.addTcp('127.0.0.1:0');
-    void service.start(new AbortController().signal, silentLogger);
-    await service.readiness.ready;
-    port = service.addresses[0].port;
-  } else if (kind === 'undici') {
+// Each proxy runs as plain JavaScript under plain `node` (no TypeScript loader in its memory or CPU):
+// this source is written to bench/.bench-out/ and started as `node proxy-h1-serve.mjs <kind> <port>`.
+const SERVE_SOURCE = `
+import { createServer as createHttpServer, Agent } from 'node:http';
+import { connect, createServer as createNetServer } from 'node:net';
+const [kind, originPort] = [process.argv[2], Number(process.argv[3])];
+let server;
+if (kind === 'sluice') {
+  const { HttpPeer, silentLogger } = await import('@sluice/core');
+  const { httpProxyService } = await import('@sluice/proxy');
+  const peer = new HttpPeer('127.0.0.1:' + originPort);
+  const service = httpProxyService({ max_retries: 16, upstream_keepalive_pool_size: 128 }, { newCtx: () => null, upstreamPeer: () => peer }, { logger: silentLogger, keepaliveRequestLimit: 1000000 });
+  service.addTcp('127.0.0.1:0');
+  void service.start(new AbortController().signal, silentLogger);
+  await service.readiness.ready;
+  process.stdout.write('PORT ' + service.addresses[0].port + '\\n');
+} else {
+  if (kind === 'undici') {
     const { Pool } = await import('undici');
-    const pool = new Pool(`http://127.0.0.1:${originPort}`, { connections: 128 });
+    const pool = new Pool('http://127.0.0.1:' + originPort, { connections: 128 });
     const hop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', 'proxy-connection', 'trailer']);
-    const server = createHttpServer(async (req, res) => {
+    server = createHttpServer(async (req, res) => {
       try {
-        const headers: IncomingHttpHeaders = {};
+        const headers = {};
         for (const [k, v] of Object.entries(req.headers)) if (!hop.has(k)) headers[k] = v;
-        const r = await pool.request({ path: req.url ?? '/', method: req.method as 'GET', headers, body: req.method === 'GET' || req.method === 'HEAD' ? undefined : req });
-        const out: Record<string, string | string[]> = {};
+        const r = await pool.request({ path: req.url, method: req.method, headers, body: req.method === 'GET' || req.method === 'HEAD' ? undefined : req });
+        const out = {};
         for (const [k, v] of Object.entries(r.headers)) if (!hop.has(k) && v !== undefined) out[k] = v;
         res.writeHead(r.statusCode, out);
-        for await (const chunk of r.body) res.write(chunk);
+        for await (const chunk of r.body) if (!res.write(chunk)) await new Promise((d) => res.once('drain', d));
         res.end();
       } catch {
         res.statusCode = 502;
         res.end();
       }
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    port = (server.address() as AddressInfo).port;
   } else if (kind === 'node-http-proxy') {
     const httpProxy = (await import('http-proxy')).default;
-    const proxy = httpProxy.createProxyServer({ target: `http://127.0.0.1:${originPort}`, agent: new Agent({ keepAlive: true, maxSockets: 128 }) });
-    proxy.on('error', (_e, _req, res) => {
-      if ('writeHead' in res && !res.headersSent) res.writeHead(502).end();
-    });
-    const server = createHttpServer((req, res) => proxy.web(req, res));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    port = (server.address() as AddressInfo).port;
+    const proxy = httpProxy.createProxyServer({ target: 'http://127.0.0.1:' + originPort, agent: new Agent({ keepAlive: true, maxSockets: 128 }) });
+    proxy.on('error', (_e, _req, res) => { if (res.writeHead && !res.headersSent) res.writeHead(502).end(); });
+    server = createHttpServer((req, res) => proxy.web(req, res));
   } else {
-    const server = createNetServer((down) => {
+    server = createNetServer((down) => {
       const up = connect(originPort, '127.0.0.1');
       down.pipe(up).pipe(down);
       down.on('error', () => up.destroy());
       up.on('error', () => down.destroy());
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    port = (server.address() as AddressInfo).port;
   }
-  process.stdout.write(`PORT ${port}\n`);
+  server.listen(0, '127.0.0.1', () => process.stdout.write('PORT ' + server.address().port + '\\n'));
 }
+`;
 
 // ------------------------------------------------------------------------------------------- driver
 interface WrkResult {
@@ -120,8 +117,7 @@ http { access_log off; keepalive_requests 1000000;
 }
 
 function startProxy(kind: Kind, originPort: number): Promise<{ child: ChildProcess; port: number }> {
-  const self = fileURLToPath(import.meta.url);
-  const child = spawn('taskset', ['-c', '0', process.execPath, '--import', 'tsx', self, '--serve', kind, String(originPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('taskset', ['-c', '0', process.execPath, SERVE_FILE, kind, String(originPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {
@@ -133,7 +129,7 @@ function startProxy(kind: Kind, originPort: number): Promise<{ child: ChildProce
   });
 }
 
-/** Peak RSS of a process and its children's node (taskset execs node, so the pid is node's). */
+/** Peak RSS of a process (taskset execs node, so the pid is node's). */
 function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
@@ -144,6 +140,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main(): Promise<void> {
   const rounds = Number(process.env.ROUNDS ?? 3);
   const seconds = Number(process.env.SECONDS ?? 3);
+  mkdirSync(dirname(SERVE_FILE), { recursive: true });
+  writeFileSync(SERVE_FILE, SERVE_SOURCE);
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-nginx-'));
   const nginx = startNginx(dir);
   await new Promise((r) => setTimeout(r, 300));
@@ -188,5 +186,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === '--serve') await serve(process.argv[3] as Kind, Number(process.argv[4]));
-else await main();
+await main();
