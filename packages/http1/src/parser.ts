@@ -118,7 +118,9 @@ function methodString(data: Latin1Buffer, start: number, end: number): string {
  * differences) and throws {@link H1ParseError} on the first fault.
  */
 export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHeader | ResponseHeader> {
+  /** Whether this parser reads requests (a server) or responses (a client). */
   readonly kind: 'request' | 'response';
+  /** Where events go; may be replaced between messages. */
   handler: Http1ParserHandler<Head>;
   private readonly maxStartLineBytes: number;
   private readonly maxHeaderBytes: number;
@@ -180,16 +182,6 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
     this.maxHeaderCount = options.maxHeaderCount ?? 256;
     this.maxChunkLineBytes = options.maxChunkLineBytes ?? 4096;
     this.maxBodyBytes = options.maxBodyBytes ?? Infinity;
-  }
-
-  /** Whether the parser is between messages (nothing of a next message seen yet). */
-  get idle(): boolean {
-    return (this.state === S_START || this.state === S_CLOSED) && this.pending === null;
-  }
-
-  /** Whether the parser is in the middle of a message body. */
-  get inBody(): boolean {
-    return this.state >= S_BODY_LENGTH && this.state <= S_BODY_EOF;
   }
 
   /** Stops `execute` after the current event; the caller feeds the unconsumed rest again later. */
