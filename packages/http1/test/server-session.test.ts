@@ -4,7 +4,9 @@ import { Agent, request as httpRequest } from 'node:http';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ResponseHeader } from '@sluice/core';
+import { mutationCorpus } from './helpers/corpus.js';
 import { curl, echoHandler, exchange, startServer, statuses } from './helpers/net.js';
+import { runOurs } from './helpers/outcome.js';
 import type { TestServer } from './helpers/net.js';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -212,6 +214,30 @@ raw('204 and 304 go out without Content-Length; HEAD gets the length but no body
   assert.not.match(n304, /Content-Length/i);
   assert.match(head, /Content-Length: 5\r\n/);
   assert.ok(head.endsWith('\r\n\r\n'), 'no body after the HEAD response head');
+});
+
+raw('300 mutated requests over sockets: each answered or refused with a status, none hangs, the server lives', async ({ srv }) => {
+  const cases = mutationCorpus(20).filter((c) => c.kind === 'request').slice(0, 300);
+  let next = 0;
+  const outcomes: string[] = [];
+  async function worker() {
+    while (next < cases.length) {
+      const c = cases[next++];
+      // Each exchange ends the client's side after writing, so incomplete requests end too.
+      const r = await exchange(srv.port, [c.input], { endAfterWrite: true, boundMs: 4000 });
+      const codes = statuses(r.data);
+      const expected = runOurs('request', c.input);
+      if (!r.closed) outcomes.push(`hang: ${JSON.stringify(c.input.toString('latin1'))}`);
+      else if (expected.error && !expected.error.ours?.startsWith('UPGRADE')) {
+        const complete = expected.messages.filter((m) => m.complete).length;
+        if (codes.length > complete + 1 || (codes.length === complete + 1 && codes[complete] < 400)) outcomes.push(`bad answer ${codes} to ${JSON.stringify(c.input.toString('latin1'))}`);
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: 16 }, worker));
+  assert.equal(outcomes, []);
+  const after = await exchange(srv.port, ['GET /alive HTTP/1.1\r\nConnection: close\r\n\r\n']);
+  assert.equal(statuses(after.data), [200]);
 });
 
 raw('client closing mid-body does not crash or hang the server', async ({ srv }) => {
