@@ -13,3 +13,4 @@ export * from './listening-service.js';
 export * from './udp-service.js';
 export * from './server-conf.js';
 export * from './server.js';
+export * from './handover.js';

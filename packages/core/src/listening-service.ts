@@ -1,9 +1,10 @@
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions, type Server as TlsServer, type TLSSocket } from 'node:tls';
-import { chmodSync, existsSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { once } from 'node:events';
 import { SluiceError, errorTypeOfSystemError } from './error.js';
 import { type SocketAddress, digestOf } from './digest.js';
+import type { ListenerSource } from './handover.js';
 import type { Logger } from './logger.js';
 import { parsePeerAddress, type TcpKeepalive } from './peer.js';
 import { Readiness, type Service } from './service.js';
@@ -41,8 +42,11 @@ export interface TlsAcceptorSettings {
 }
 
 interface Endpoint {
-  describe: string;
-  listen(onSocket: (socket: Socket, unixPath?: string) => void, log: Logger): Promise<NetServer>;
+  /** Names the endpoint across an upgrade: the successor asks for the listener by this key. */
+  key: string;
+  unixPath?: string;
+  /** Listens, on `inherited` (a listener handed over by the previous process) when given. */
+  listen(onSocket: (socket: Socket, unixPath?: string) => void, log: Logger, inherited: NetServer | undefined): Promise<NetServer>;
 }
 
 /**
@@ -55,6 +59,7 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
   readonly dependencies: Service[] = [];
   private readonly endpoints: Endpoint[] = [];
   private readonly servers: NetServer[] = [];
+  private readonly handedOver = new Set<NetServer>();
   private readonly open = new Set<Socket>();
   private drained: (() => void) | undefined;
 
@@ -67,10 +72,10 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
   addTcp(addr: string, options: TcpListenOptions = {}): this {
     const { host, port } = listenAddress(addr);
     this.endpoints.push({
-      describe: `tcp ${addr}`,
-      listen: (onSocket) => {
+      key: `tcp ${addr}`,
+      listen: (onSocket, _log, inherited) => {
         const server = createNetServer(serverSocketOptions(options), (s) => onSocket(s));
-        return listenOn(server, { host, port, backlog: options.backlog, ipv6Only: options.ipv6Only }, `tcp ${addr}`);
+        return listenOn(server, inherited ?? { host, port, backlog: options.backlog, ipv6Only: options.ipv6Only }, `tcp ${addr}`);
       },
     });
     return this;
@@ -82,10 +87,12 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
    */
   addUds(path: string, mode?: number): this {
     this.endpoints.push({
-      describe: `uds ${path}`,
-      listen: async (onSocket) => {
-        if (existsSync(path) && statSync(path).isSocket()) unlinkSync(path);
+      key: `uds ${path}`,
+      unixPath: path,
+      listen: async (onSocket, _log, inherited) => {
         const server = createNetServer((s) => onSocket(s, path));
+        if (inherited) return listenOn(server, inherited, `uds ${path}`);
+        if (existsSync(path) && statSync(path).isSocket()) unlinkSync(path);
         await listenOn(server, { path }, `uds ${path}`);
         if (mode !== undefined) chmodSync(path, mode);
         return server;
@@ -98,8 +105,8 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
   addTls(addr: string, settings: TlsAcceptorSettings, options: TcpListenOptions = {}): this {
     const { host, port } = listenAddress(addr);
     this.endpoints.push({
-      describe: `tls ${addr}`,
-      listen: (onSocket, log) => {
+      key: `tls ${addr}`,
+      listen: (onSocket, log, inherited) => {
         const server = createTlsServer({ ...serverSocketOptions(options), ...settings.serverOptions() });
         settings.attach?.(server);
         server.on('secureConnection', (s: TLSSocket) => onSocket(s));
@@ -108,7 +115,7 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
           const peer = s.remoteAddress ? `${s.remoteAddress}:${s.remotePort}` : 'unknown peer';
           log.warn(`${this.name}: ${SluiceError.because('TLSHandshakeFailure', `TLS handshake with ${peer} on ${addr}`, e).intoDown().message}`);
         });
-        return listenOn(server, { host, port, backlog: options.backlog, ipv6Only: options.ipv6Only }, `tls ${addr}`);
+        return listenOn(server, inherited ?? { host, port, backlog: options.backlog, ipv6Only: options.ipv6Only }, `tls ${addr}`);
       },
     });
     return this;
@@ -135,11 +142,25 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
     return this.open.size;
   }
 
-  async start(shutdown: AbortSignal, log: Logger): Promise<void> {
+  /** The listeners by endpoint key, for handing over to a successor process. */
+  listeners(): Map<string, NetServer> {
+    return new Map(this.endpoints.map((e, i) => [e.key, this.servers[i]] as const).filter(([, s]) => s !== undefined));
+  }
+
+  /** Marks the listeners as handed over: closing them must leave the sockets to the successor. */
+  markHandedOver(): void {
+    for (const s of this.servers) this.handedOver.add(s);
+  }
+
+  async start(shutdown: AbortSignal, log: Logger, inherit?: ListenerSource): Promise<void> {
     if (this.endpoints.length === 0) throw new SluiceError('ConfigError', { context: `service ${this.name} has no endpoint` });
     const onSocket = (socket: Socket, unixPath?: string) => this.accept(socket, unixPath, shutdown, log);
     try {
-      for (const endpoint of this.endpoints) this.servers.push(await endpoint.listen(onSocket, log));
+      for (const endpoint of this.endpoints) {
+        const inherited = await inherit?.take(endpoint.key);
+        if (inherited) log.info(`${this.name}: took over ${endpoint.key} from the previous process`);
+        this.servers.push(await endpoint.listen(onSocket, log, inherited));
+      }
     } catch (e) {
       for (const s of this.servers) s.close();
       this.readiness.fail(e);
@@ -148,14 +169,31 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
     this.readiness.markReady();
     if (!shutdown.aborted) await once(shutdown, 'abort');
     // Stop accepting; connections already open finish their work (apps watch `shutdown`).
-    await Promise.all(this.servers.map((s) => new Promise((r) => s.close(r))));
+    await Promise.all(this.servers.map((s, i) => this.closeListener(s, this.endpoints[i])));
     if (this.open.size > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     await this.app.cleanup?.();
   }
 
   stopNow(): void {
-    for (const s of this.servers) s.close();
+    for (const [i, s] of this.servers.entries()) void this.closeListener(s, this.endpoints[i]);
     for (const socket of this.open) socket.destroy();
+  }
+
+  private closeListener(server: NetServer, endpoint: Endpoint): Promise<void> {
+    const path = endpoint.unixPath;
+    if (!server.listening) return Promise.resolve();
+    if (path === undefined || !this.handedOver.has(server)) return new Promise((r) => server.close(() => r()));
+    // Closing a Unix listener unlinks its path, which the successor now serves. Keep a hard link to
+    // the socket file across the close and put it back.
+    const keep = `${path}.handover-${process.pid}`;
+    try {
+      linkSync(path, keep);
+    } catch {
+      return new Promise((r) => server.close(() => r()));
+    }
+    const closed = new Promise<void>((r) => server.close(() => r()));
+    renameSync(keep, path);
+    return closed;
   }
 
   private accept(socket: Socket, unixPath: string | undefined, shutdown: AbortSignal, log: Logger): void {
@@ -202,11 +240,11 @@ function listenAddress(addr: string): { host: string; port: number } {
   return a;
 }
 
-async function listenOn(server: NetServer, options: { host?: string; port?: number; path?: string; backlog?: number; ipv6Only?: boolean }, what: string): Promise<NetServer> {
+async function listenOn(server: NetServer, options: NetServer | { host?: string; port?: number; path?: string; backlog?: number; ipv6Only?: boolean }, what: string): Promise<NetServer> {
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(options, () => {
+      server.listen(options as Parameters<NetServer['listen']>[0], () => {
         server.off('error', reject);
         resolve();
       });

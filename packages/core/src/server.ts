@@ -1,6 +1,9 @@
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
-import { openSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import type { Server as NetServer } from 'node:net';
+import { ParentListeners, spawnSuccessor } from './handover.js';
+import { ListeningService } from './listening-service.js';
 import { SluiceError } from './error.js';
 import { defaultLogger, type Logger } from './logger.js';
 import {
@@ -20,7 +23,10 @@ export interface ServerArgs {
   test: boolean;
   /** `-d/--daemon`: run in the background. */
   daemon: boolean;
-  /** `-u/--upgrade`: take over the listeners of a running server (see the operations docs). */
+  /**
+   * `-u/--upgrade`: started by a running server as its successor, take over its listeners through
+   * the IPC channel; run by hand, ask the server whose pid is in `pid_file` to upgrade (SIGQUIT).
+   */
   upgrade: boolean;
 }
 
@@ -60,9 +66,11 @@ export function parseServerArgs(argv: readonly string[]): ServerArgs {
 }
 
 /**
- * Runs services and shuts them down on signals (pingora's `Server`): SIGTERM and SIGQUIT shut down
- * gracefully (stop accepting, let open connections finish within `grace_period_seconds`, then
- * close), SIGINT shuts down fast. Every service sees one shutdown `AbortSignal`.
+ * Runs services and shuts them down on signals (pingora's `Server`): SIGTERM shuts down gracefully
+ * (stop accepting, let open connections finish within `grace_period_seconds`, then close), SIGINT
+ * shuts down fast, SIGQUIT upgrades (hands every listener to a successor running the code and
+ * configuration now on disk, then drains like SIGTERM) and SIGHUP reloads the configuration the same
+ * way. Every service sees one shutdown `AbortSignal`.
  */
 export class Server {
   readonly configuration: ServerConf;
@@ -74,6 +82,8 @@ export class Server {
   private kind: ShutdownKind | undefined;
   private forceNow: (() => void) | undefined;
   private running: Promise<void> | undefined;
+  private upgrading: Promise<boolean> | undefined;
+  private pidFile: string | undefined;
 
   /** @throws SluiceError `ConfigError` / `FileReadError` for a bad configuration. */
   constructor(options: ServerOptions = {}) {
@@ -95,11 +105,11 @@ export class Server {
       const args = parseServerArgs(argv);
       server = new Server({ ...options, args });
     } catch (e) {
-      process.stderr.write(`sluice: configuration error: ${(e as Error).message}\n`);
+      writeSync(2, `sluice: configuration error: ${(e as Error).message}\n`);
       process.exit(1);
     }
     if (server.args.test) {
-      process.stdout.write(`sluice: configuration ${server.args.conf ?? '(defaults)'} is valid\n`);
+      writeSync(1, `sluice: configuration ${server.args.conf ?? '(defaults)'} is valid\n`);
       process.exit(0);
     }
     return server;
@@ -126,10 +136,13 @@ export class Server {
    */
   bootstrap(): void {
     if (!this.configuration.daemon) return;
+    // `-u` by hand only asks the running daemon to upgrade; it must not become one.
+    if (this.args.upgrade && !ParentListeners.available()) return;
     if (process.env.SLUICE_DAEMONIZED === '1') {
-      writeFileSync(this.configuration.pid_file, `${process.pid}\n`);
-      const pidFile = this.configuration.pid_file;
-      process.once('exit', () => rmSync(pidFile, { force: true }));
+      this.pidFile = this.configuration.pid_file;
+      writeFileSync(this.pidFile, `${process.pid}\n`);
+      // Removes the pid file this process owns at exit (after an upgrade, the renamed `.old` one).
+      process.once('exit', () => this.pidFile && rmSync(this.pidFile, { force: true }));
       return;
     }
     const out = this.configuration.error_log ? openSync(this.configuration.error_log, 'a') : 'ignore';
@@ -151,8 +164,77 @@ export class Server {
     return this.running;
   }
 
+  /**
+   * Hands every listener to a successor process and, once it serves, drains this one (SIGQUIT;
+   * SIGHUP does the same to reload the configuration). Resolves false, and keeps serving, when the
+   * successor fails: a bad new configuration, a crash, or no readiness in 30 s.
+   */
+  upgrade(): Promise<boolean> {
+    this.upgrading ??= this.handOver().finally(() => (this.upgrading = undefined));
+    return this.upgrading;
+  }
+
+  private async handOver(): Promise<boolean> {
+    if (this.shutdownController.signal.aborted) return false;
+    const listeners = new Map<string, NetServer>();
+    for (const s of this.services) if (s instanceof ListeningService) for (const [k, v] of s.listeners()) listeners.set(k, v);
+    // Pingora keeps the old pid file as `<pid_file>.old` while the old process drains.
+    const oldPidFile = this.pidFile ? `${this.pidFile}.old` : undefined;
+    if (this.pidFile && oldPidFile && existsSync(this.pidFile)) renameSync(this.pidFile, oldPidFile);
+    this.log.info(`upgrade: starting a successor to take over ${listeners.size} listener(s)`);
+    const ok = await spawnSuccessor({
+      listeners,
+      outputFile: this.pidFile ? (this.configuration.error_log ?? undefined) : undefined,
+      detached: this.pidFile !== undefined,
+      log: this.log,
+    });
+    if (!ok) {
+      if (this.pidFile && oldPidFile && existsSync(oldPidFile) && !existsSync(this.pidFile)) renameSync(oldPidFile, this.pidFile);
+      return false;
+    }
+    if (oldPidFile) this.pidFile = oldPidFile;
+    for (const s of this.services) if (s instanceof ListeningService) s.markHandedOver();
+    this.shutdown('graceful');
+    return true;
+  }
+
+  /**
+   * `-u` run by hand: signals the server whose pid is in `pid_file` to upgrade and waits until a new
+   * pid is written there. Resolves to the new pid.
+   * @throws SluiceError `InternalError` when no server runs or the upgrade does not complete.
+   */
+  async requestUpgrade(timeoutMs = 30_000): Promise<number> {
+    const file = this.configuration.pid_file;
+    const readPid = () => (existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : NaN);
+    const old = readPid();
+    if (!Number.isInteger(old) || old <= 0) throw new SluiceError('InternalError', { context: `no running server: pid file ${file} is missing or empty` });
+    try {
+      process.kill(old, 'SIGQUIT');
+    } catch (e) {
+      throw SluiceError.because('InternalError', `signalling server ${old} from ${file}`, e);
+    }
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const pid = readPid();
+      if (Number.isInteger(pid) && pid > 0 && pid !== old) return pid;
+      if (Date.now() > end) throw new SluiceError('InternalError', { context: `server ${old} did not hand over within ${timeoutMs} ms (see its error log)` });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   /** Runs, then exits the process with 0 (pingora's `run_forever`). */
   async runForever(): Promise<never> {
+    if (this.args.upgrade && !ParentListeners.available()) {
+      // `-u` by hand: the running server spawns the successor; this process only asks for it.
+      try {
+        const pid = await this.requestUpgrade();
+        writeSync(1, `sluice: upgraded; server ${pid} now serves\n`);
+        process.exit(0);
+      } catch (e) {
+        writeSync(2, `sluice: upgrade failed: ${(e as Error).message}\n`);
+        process.exit(1);
+      }
+    }
     try {
       await this.run();
     } catch (e) {
@@ -174,17 +256,20 @@ export class Server {
   private async runServices(): Promise<void> {
     const onTerm = () => this.shutdown('graceful');
     const onInt = () => this.shutdown('fast');
+    const onQuit = () => void this.upgrade();
     if (this.handleSignals) {
       process.on('SIGTERM', onTerm);
-      process.on('SIGQUIT', onTerm);
       process.on('SIGINT', onInt);
+      process.on('SIGQUIT', onQuit);
+      process.on('SIGHUP', onQuit);
     }
     const signal = this.shutdownController.signal;
+    const parent = this.args.upgrade && ParentListeners.available() ? new ParentListeners() : undefined;
     let startFailure: unknown;
     const runs = this.services.map(async (service) => {
       try {
         await Promise.all(service.dependencies.map((d) => d.readiness.ready));
-        if (!signal.aborted) await service.start(signal, this.log);
+        if (!signal.aborted) await service.start(signal, this.log, parent);
       } catch (e) {
         startFailure ??= e;
         this.log.error(`service ${service.name} failed`, e);
@@ -192,6 +277,12 @@ export class Server {
       }
     });
     const all = Promise.all(runs);
+    if (parent) {
+      Promise.all(this.services.map((s) => s.readiness.ready)).then(
+        () => parent.ready(),
+        () => {},
+      );
+    }
     try {
       if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
       const conf = this.configuration;
@@ -209,8 +300,9 @@ export class Server {
       this.forceNow = undefined;
       if (this.handleSignals) {
         process.off('SIGTERM', onTerm);
-        process.off('SIGQUIT', onTerm);
         process.off('SIGINT', onInt);
+        process.off('SIGQUIT', onQuit);
+        process.off('SIGHUP', onQuit);
       }
     }
     if (startFailure !== undefined) throw startFailure;

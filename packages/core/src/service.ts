@@ -1,3 +1,4 @@
+import type { ListenerSource } from './handover.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -43,7 +44,7 @@ export interface Service {
    * Runs until `shutdown` aborts and the service's own work is finished (a listening service stops
    * accepting and waits for its open connections).
    */
-  start(shutdown: AbortSignal, log: Logger): Promise<void>;
+  start(shutdown: AbortSignal, log: Logger, inherit?: ListenerSource): Promise<void>;
   /** Ends what is left at once: fast shutdown, or the end of the grace period. */
   stopNow(): void;
 }

@@ -1,0 +1,145 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { connect } from 'node:net';
+import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fixture, runTs, waitFor } from './helpers/child.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sluice-upgrade-'));
+
+/** One request on a new connection: send a line, expect `done <line>`. */
+function request(port: number, line: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    let got = '';
+    s.on('data', (d) => (got += d));
+    s.on('error', () => resolve(false));
+    s.on('close', () => resolve(got === `done ${line}\n`));
+    s.write(`${line}\n`);
+    setTimeout(() => s.destroy(), 10_000).unref();
+  });
+}
+
+/** Keeps `parallel` clients sending requests until stopped; counts successes and failures. */
+function load(port: number, parallel = 4) {
+  const counts = { ok: 0, failed: 0 };
+  let running = true;
+  const loops = Array.from({ length: parallel }, async (_, id) => {
+    for (let n = 0; running; n++) {
+      if (await request(port, `c${id}-${n}`)) counts.ok++;
+      else counts.failed++;
+    }
+  });
+  return { counts, stop: async () => ((running = false), await Promise.all(loops)) };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until(cond: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await sleep(20);
+  }
+}
+
+const upgrade = suite('zero-downtime upgrade (SIGQUIT) and reload (SIGHUP)');
+
+upgrade('three upgrades in a row under load: every request answered, old processes drain and exit', async () => {
+  const conf = join(dir, 'ok.yaml');
+  writeFileSync(conf, 'version: 1\ngrace_period_seconds: 10\n');
+  const run = runTs(fixture('slow-server.ts'), ['-c', conf], { SLOW_MS: '30' });
+  const first = await waitFor(run.output, /listening (\d+) pid (\d+)/);
+  const port = Number(first[1]);
+  let pid = Number(first[2]);
+  const traffic = load(port);
+  try {
+    for (let round = 1; round <= 3; round++) {
+      await sleep(200);
+      const before = traffic.counts.ok;
+      const signal = round === 2 ? 'SIGHUP' : 'SIGQUIT';
+      process.kill(pid, signal);
+      // The successor of round N prints the (N+1)-th `listening` line.
+      await until(() => (run.output().match(/listening \d+ pid \d+/g) ?? []).length > round);
+      const lines = [...run.output().matchAll(/listening (\d+) pid (\d+)/g)];
+      assert.is(Number(lines[round][1]), port, 'same port');
+      const old = pid;
+      pid = Number(lines[round][2]);
+      assert.is.not(pid, old);
+      await until(() => !alive(old));
+      await until(() => traffic.counts.ok > before + 10);
+    }
+  } finally {
+    await traffic.stop();
+  }
+  assert.is(traffic.counts.failed, 0, `failed requests: ${traffic.counts.failed} of ${traffic.counts.ok + traffic.counts.failed}`);
+  assert.ok(traffic.counts.ok > 50, `served ${traffic.counts.ok}`);
+  assert.is((run.output().match(/took over tcp 127\.0\.0\.1:0/g) ?? []).length, 3, 'each successor took the listener over');
+  assert.ok(await request(port, 'after'), 'the last successor serves');
+  process.kill(pid, 'SIGTERM');
+  await until(() => !alive(pid));
+});
+
+upgrade('an invalid new configuration fails the upgrade; the old server keeps serving', async () => {
+  const conf = join(dir, 'changing.yaml');
+  writeFileSync(conf, 'version: 1\n');
+  const run = runTs(fixture('slow-server.ts'), ['-c', conf], { SLOW_MS: '10' });
+  const first = await waitFor(run.output, /listening (\d+) pid (\d+)/);
+  const port = Number(first[1]);
+  const pid = Number(first[2]);
+  const traffic = load(port, 2);
+  try {
+    await sleep(100);
+    writeFileSync(conf, 'version: 1\nthreads: many\n');
+    process.kill(pid, 'SIGQUIT');
+    await waitFor(run.output, /upgrade failed: successor exited with 1 before it was ready; this server keeps serving/);
+    await waitFor(run.output, /key "threads"/);
+    const before = traffic.counts.ok;
+    await until(() => traffic.counts.ok > before + 10);
+  } finally {
+    await traffic.stop();
+  }
+  assert.is(traffic.counts.failed, 0);
+  assert.ok(alive(pid), 'the old server still runs');
+  process.kill(pid, 'SIGTERM');
+  assert.is((await run.exited).code, 0);
+});
+
+upgrade('daemon: -u by hand asks the running daemon to upgrade; pid file moves to the successor', async () => {
+  const pidFile = join(dir, 'd.pid');
+  const errorLog = join(dir, 'd.log');
+  const conf = join(dir, 'd.yaml');
+  writeFileSync(conf, `version: 1\ndaemon: true\npid_file: ${pidFile}\nerror_log: ${errorLog}\ngrace_period_seconds: 5\n`);
+  const parent = runTs(fixture('slow-server.ts'), ['-c', conf], { SLOW_MS: '10' });
+  assert.is((await parent.exited).code, 0);
+  const log = () => (existsSync(errorLog) ? readFileSync(errorLog, 'utf8') : '');
+  const first = await waitFor(log, /listening (\d+) pid (\d+)/);
+  const port = Number(first[1]);
+  await until(() => existsSync(pidFile));
+  const oldPid = Number(readFileSync(pidFile, 'utf8'));
+  const ask = runTs(fixture('slow-server.ts'), ['-u', '-c', conf]);
+  const { code } = await ask.exited;
+  assert.is(code, 0, ask.output());
+  const newPid = Number(/server (\d+) now serves/.exec(ask.output())![1]);
+  assert.is.not(newPid, oldPid);
+  assert.is(Number(readFileSync(pidFile, 'utf8')), newPid);
+  await until(() => !alive(oldPid));
+  assert.not.ok(existsSync(`${pidFile}.old`), 'the old process removed its renamed pid file');
+  assert.ok(await request(port, 'daemon'), 'the successor serves the same port');
+  process.kill(newPid, 'SIGTERM');
+  await until(() => !existsSync(pidFile));
+  const noServer = runTs(fixture('slow-server.ts'), ['-u', '-c', conf]);
+  assert.is((await noServer.exited).code, 1);
+  assert.match(noServer.output(), /no running server/);
+});
+
+upgrade.run();
