@@ -1,10 +1,12 @@
 // Hello-world HTTP/1.1 server throughput under wrk on loopback: a server on @sluice/http1's
-// ServerSession against one on Node's `http` module. Each server runs in its own process (this file
-// started again with `--serve ours|node`); wrk (1 thread, 50 keep-alive connections, 4 s) runs against
-// them in turn, one request at a time per connection and pipelined 16 deep, 3 rounds interleaved; the
-// table shows the median requests/s of the rounds and the spread (min-max), and the server process's
-// CPU time per request (from /proc): when wrk, not the server, is the bottleneck (the server is idle part
-// of the time), CPU per request is the fairer comparison of the two servers' cost. wrk and the server share this machine's cores with other work: treat as noisy.
+// ServerSession against one on Node's `http` module, each in its own process (this file started again
+// with `--serve ours|node|floor`). wrk (1 thread, 50 keep-alive connections, 4 s) runs against them in
+// turn, one request at a time per connection and pipelined 16 deep, 3 rounds interleaved. The table
+// shows median requests/s, the spread (min-max), and each server's CPU time per request (from /proc).
+// A third process, a raw socket server that parses nothing, shows the floor that wrk and the kernel
+// set for one request at a time; the last line compares the HTTP work done above it. When wrk, not
+// the server, is the bottleneck, CPU per request is the fairer comparison. The machine's cores are
+// shared with other work: treat every figure as noisy.
 // Needs `wrk` on PATH (apt-get install wrk). Run: cd bench && node --expose-gc --import tsx http1-server.bench.ts
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
@@ -37,6 +39,19 @@ function serveNode(): void {
     res.end(BODY);
   });
   server.keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1', () => console.log(`PORT ${(server.address() as AddressInfo).port}`));
+}
+
+/**
+ * The floor: a socket server that answers every read with a fixed response and parses nothing. What
+ * it costs per request is the kernel's and libuv's share, which no HTTP server can go below.
+ */
+function serveFloor(): void {
+  const response = Buffer.from('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, World!');
+  const server = createNetServer({ noDelay: true }, (socket) => {
+    socket.on('error', () => {});
+    socket.on('data', () => socket.write(response));
+  });
   server.listen(0, '127.0.0.1', () => console.log(`PORT ${(server.address() as AddressInfo).port}`));
 }
 
@@ -80,10 +95,12 @@ function wrk(port: number, pipelined: boolean, pid: number, seconds = 4): { rps:
 const mode = process.argv.indexOf('--serve');
 if (mode !== -1) {
   process.on('SIGINT', () => process.exit(0)); // a clean exit, so --cpu-prof can write its profile
-  if (process.argv[mode + 1] === 'ours') serveOurs();
+  const which = process.argv[mode + 1];
+  if (which === 'ours') serveOurs();
+  else if (which === 'floor') serveFloor();
   else serveNode();
 } else {
-  const servers = { '@sluice/http1 (ours)': await start('ours'), 'node:http': await start('node') };
+  const servers = { '@sluice/http1 (ours)': await start('ours'), 'node:http': await start('node'), 'raw socket, no HTTP (floor)': await start('floor') };
   const results: Record<string, number[]> = {};
   const cpu: Record<string, number[]> = {};
   try {
@@ -91,6 +108,7 @@ if (mode !== -1) {
     for (let round = 0; round < 3; round++) {
       for (const pipelined of [false, true]) {
         for (const [name, s] of Object.entries(servers)) {
+          if (pipelined && name.includes('floor')) continue; // it answers reads, not requests
           const r = wrk(s.port, pipelined, s.child.pid as number);
           if (r.non2xx > 0) throw new Error(`${name}: ${r.non2xx} non-2xx responses`);
           const key = `${pipelined ? `pipelined ×${PIPELINE_DEPTH}` : 'one at a time'}|${name}`;
@@ -118,5 +136,11 @@ if (mode !== -1) {
         'CPU ratio this/ours': (median(cpu[key]) / median(cpu[`${workload}|@sluice/http1 (ours)`])).toFixed(2),
       };
     }),
+  );
+  const floor = median(cpu['one at a time|raw socket, no HTTP (floor)']);
+  const above = (name: string) => median(cpu[`one at a time|${name}`]) - floor;
+  console.log(
+    `one at a time, CPU per request above the floor's ${floor.toFixed(1)} µs: ours ${above('@sluice/http1 (ours)').toFixed(1)} µs, ` +
+      `node:http ${above('node:http').toFixed(1)} µs (node:http / ours = ${(above('node:http') / above('@sluice/http1 (ours)')).toFixed(2)})`,
   );
 }
