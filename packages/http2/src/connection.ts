@@ -106,6 +106,11 @@ export class Http2Connection implements StreamOwner, FrameHandler {
   readonly peerSettings: Required<Settings>;
   /** The connection error that ended the connection, if one did. */
   error: Error | null = null;
+  /** Resolves when the peer's first SETTINGS has arrived (its limits are known); rejects if the connection ends first. */
+  readonly ready: Promise<void>;
+  private resolveReady!: () => void;
+  private rejectReady!: (error: Error) => void;
+  private peerSettingsReceived = false;
 
   private readonly handler: ConnectionHandler;
   private readonly reader: FrameReader;
@@ -156,6 +161,7 @@ export class Http2Connection implements StreamOwner, FrameHandler {
   private shutdownTimer: NodeJS.Timeout | undefined;
 
   private corked = false;
+  private drainPromise: Promise<void> | null = null;
   private readonly lengthOut = [-1];
   private readonly control: RequestControl = { method: '', scheme: undefined, authority: undefined, path: undefined, protocol: undefined, contentLength: -1 };
 
@@ -208,6 +214,11 @@ export class Http2Connection implements StreamOwner, FrameHandler {
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
+    this.ready = new Promise((resolve, reject) => {
+      this.resolveReady = resolve;
+      this.rejectReady = reject;
+    });
+    this.ready.catch(() => {}); // a caller that never waits must not see an unhandled rejection
   }
 
   /** Active streams (open or half-closed). */
@@ -383,8 +394,20 @@ export class Http2Connection implements StreamOwner, FrameHandler {
       this.block(stream);
       return stream.waitForSend();
     }
-    if (this.socket.writableNeedDrain) return this.transport.drain();
+    if (this.socket.writableNeedDrain) return this.drain();
     return undefined;
+  }
+
+  /** One wait for the socket's drain, shared by every stream that hit its backpressure. */
+  private drain(): Promise<void> {
+    if (this.drainPromise === null) {
+      const clear = (): void => {
+        this.drainPromise = null;
+      };
+      this.drainPromise = this.transport.drain();
+      this.drainPromise.then(clear, clear);
+    }
+    return this.drainPromise;
   }
 
   sendTrailers(stream: Http2Stream, fields: string[]): Promise<void> | undefined {
@@ -518,7 +541,7 @@ export class Http2Connection implements StreamOwner, FrameHandler {
     if (this.isLocalId(stream.id)) this.localStreamCount--;
     else this.peerStreamCount--;
     this.closedStreams.add(stream.id, reason);
-    if (this.shuttingDown || this.goawaySent) this.closeIfIdle();
+    if (this.shuttingDown || this.goawaySent || this.goawayReceived >= 0) this.closeIfIdle();
   }
 
   resetStream(stream: Http2Stream, errorCode: number): void {
@@ -582,6 +605,7 @@ export class Http2Connection implements StreamOwner, FrameHandler {
       // A peer that never reads nor closes must not hold the socket.
       setTimeout(() => socket.destroy(), 2000).unref();
     }
+    if (!this.peerSettingsReceived) this.rejectReady(failure);
     this.handler.onClose?.(error);
   }
 
@@ -862,6 +886,10 @@ export class Http2Connection implements StreamOwner, FrameHandler {
     if (settings.enableConnectProtocol !== undefined) peer.enableConnectProtocol = settings.enableConnectProtocol;
     if (settings.noRfc7540Priorities !== undefined) peer.noRfc7540Priorities = settings.noRfc7540Priorities;
     this.writeReply(encodeSettingsAck());
+    if (!this.peerSettingsReceived) {
+      this.peerSettingsReceived = true;
+      this.resolveReady();
+    }
     if (settings.initialWindowSize !== undefined) this.flushBlocked();
   }
 

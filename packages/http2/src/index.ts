@@ -22,3 +22,11 @@ export {
   type Http2ServerOptions,
   type ServeHttp2Options,
 } from './server-session.js';
+export {
+  Http2ClientSession,
+  Http2ClientStream,
+  Http2Connector,
+  type Http2ClientOptions,
+  type Http2ConnectorOptions,
+  type RequestTarget,
+} from './client-session.js';

@@ -12,7 +12,7 @@ function encode(value: string): Buffer {
 function decode(bytes: Buffer): string | null {
   const out = Buffer.alloc(maxHuffmanDecodedLength(bytes.length) + 1);
   const n = huffmanDecode(bytes, 0, bytes.length, out);
-  return n < 0 ? null : out.latin1Slice(0, n);
+  return n < 0 ? null : out.toString("latin1", 0, n);
 }
 
 const codes = suite('Huffman code (RFC 7541 Appendix B and C.4)');
