@@ -309,6 +309,7 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
         }
         case S_CHUNK_DATA_END: {
           // RFC 9112 §7.1: chunk-data is followed by exactly CRLF.
+          if (data[pos] === LF) this.fail(H1_ERRORS.CR_EXPECTED, 'expected CR before LF after chunk data', base + pos + 1);
           if (data[pos] !== CR) this.fail(H1_ERRORS.LF_EXPECTED, 'expected CRLF after chunk data', base + pos);
           if (pos + 1 === end) return this.hold(data, pos, end);
           if (data[pos + 1] !== LF) this.fail(H1_ERRORS.LF_EXPECTED, 'expected LF after chunk data', base + pos + 1);
@@ -384,9 +385,12 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
     while (i < end && URL_CHARS[data[i]] === 1) i++;
     if (i === end) return this.partialLine(start, end, limit, base, H1_ERRORS.START_LINE_TOO_LONG);
     if (i === uriStart || data[i] !== SP) {
-      // A CR or LF right after the target is an HTTP/0.9 request, which HTTP/1.1 no longer has.
-      if (i > uriStart && (data[i] === CR || data[i] === LF)) this.fail(H1_ERRORS.INVALID_CONSTANT, 'expected HTTP-version after request target', base + i);
-      this.fail(H1_ERRORS.INVALID_URL, 'invalid character in request target', base + i);
+      const c = data[i];
+      if (c === CR && i + 1 === end) return this.partialLine(start, end, limit, base, H1_ERRORS.START_LINE_TOO_LONG);
+      // CRLF or LF right after the target is an HTTP/0.9 request, which HTTP/1.1 no longer has.
+      if (i > uriStart && ((c === CR && data[i + 1] === LF) || c === LF)) this.fail(H1_ERRORS.INVALID_CONSTANT, 'expected HTTP-version after request target', base + i);
+      // llhttp reports HTAB, FF and a bare CR one byte on, other bytes where they are.
+      this.fail(H1_ERRORS.INVALID_URL, 'invalid character in request target', base + i + (c === HTAB || c === CR || c === 0x0c ? 1 : 0));
     }
     const uriEnd = i;
     this.checkTargetForm(data, start, methodEnd, uriStart, uriEnd, base);
@@ -413,8 +417,6 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
     if ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a) {
       while (i < uriEnd && SCHEME_CHARS[data[i]] === 1) i++;
       if (i + 3 <= uriEnd && data[i] === COLON && data[i + 1] === 0x2f && data[i + 2] === 0x2f) return;
-      if (i < uriEnd && data[i] === COLON) i++;
-      while (i < uriEnd && data[i] === 0x2f) i++;
     }
     this.fail(H1_ERRORS.INVALID_URL, 'request target is not in origin-, absolute- or asterisk-form', base + i);
   }
@@ -533,10 +535,14 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
       else this.headersComplete(data, start + 2, base);
       return start + 2;
     }
-    if (first === LF) this.fail(H1_ERRORS.CR_EXPECTED, 'expected CR before LF', base + start);
+    if (first === LF) this.fail(H1_ERRORS.INVALID_HEADER_TOKEN, 'bare LF ending the field section', base + start + 1);
     if (first === SP || first === HTAB) {
       const fields = trailer ? this.trailers : this.headers;
-      if (fields === null || fields.size === 0) this.fail(H1_ERRORS.UNEXPECTED_SPACE, 'unexpected space after start line', base + start + 1);
+      if (trailer && (fields === null || fields.size === 0)) this.fail(H1_ERRORS.INVALID_HEADER_TOKEN, 'whitespace before a trailer field', base + start);
+      if (fields === null || fields.size === 0) {
+        if (first === HTAB) this.fail(H1_ERRORS.INVALID_HEADER_TOKEN, 'HTAB after start line', base + start);
+        this.fail(H1_ERRORS.UNEXPECTED_SPACE, 'unexpected space after start line', base + start + 1);
+      }
       // RFC 9112 §5.2: obs-fold is obsolete; a server may reject it, and llhttp does.
       this.fail(H1_ERRORS.OBS_FOLD, 'obsolete line folding', base + start);
     }
@@ -548,7 +554,7 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
     if (i === end) return this.partialField(end, limit, base);
     if (data[i] !== COLON || i === start) {
       // llhttp reports one byte further when the name is one it tracks (framing fields).
-      const tracked = (data[i] === SP || data[i] === HTAB) && isFramingFieldName(data, start, i) ? 1 : 0;
+      const tracked = data[i] === SP && isFramingFieldName(data, start, i) ? 1 : 0;
       this.fail(H1_ERRORS.INVALID_HEADER_TOKEN, data[i] === SP || data[i] === HTAB ? 'whitespace before colon' : 'invalid character in field name', base + i + tracked);
     }
     const nameEnd = i;
@@ -576,7 +582,9 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
         if (i === valueStart) this.fail(H1_ERRORS.INVALID_HEADER_TOKEN, 'empty field value ended by a bare LF', base + i + 1);
         this.fail(H1_ERRORS.CR_EXPECTED, 'expected CR after field value', base + i);
       }
-      this.fail(H1_ERRORS.INVALID_HEADER_VALUE, `invalid byte 0x${c.toString(16).padStart(2, '0')} in field value`, base + i);
+      // llhttp checks Content-Length values as numbers, so a bad byte there is a bad length.
+      const kind = nameEnd - start === 14 && equalsLower(data, start, 'content-length') ? H1_ERRORS.INVALID_CONTENT_LENGTH : H1_ERRORS.INVALID_HEADER_VALUE;
+      this.fail(kind, `invalid byte 0x${c.toString(16).padStart(2, '0')} in field value`, base + i);
     }
     if (i + 1 === end) return this.partialField(end, limit, base);
     if (data[i + 1] !== LF) this.fail(H1_ERRORS.LF_EXPECTED, 'expected LF after field value', base + i + 1);
@@ -604,8 +612,8 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
     if (len === 14 && c === 0x63 && equalsLower(data, start, 'content-length')) {
       if (this.transferEncoding) this.fail(H1_ERRORS.CONTENT_LENGTH_WITH_TRANSFER_ENCODING, 'Content-Length with Transfer-Encoding', base + nameEnd + 1);
       // RFC 9110 §8.6 lets a recipient merge identical values; llhttp rejects every repeat, and so do we.
-      if (this.contentLength !== -1) this.fail(H1_ERRORS.DUPLICATE_CONTENT_LENGTH, 'duplicate Content-Length', base + valueStart);
       if (valueStart === valueEnd) this.fail(H1_ERRORS.INVALID_CONTENT_LENGTH, 'empty Content-Length', base + lineEnd);
+      if (this.contentLength !== -1) this.fail(H1_ERRORS.DUPLICATE_CONTENT_LENGTH, 'duplicate Content-Length', base + valueStart);
       // RFC 9110 §8.6: 1*DIGIT and nothing else: no sign, no hex, no list, no inner whitespace.
       let n = 0;
       let i = valueStart;
@@ -779,7 +787,7 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
       while (i < end && TOKEN_CHARS[data[i]] === 1) i++;
       if (i === end) return this.partialChunkLine(end, limit, base);
           // llhttp admits empty names (";=v", ";;") and empty values (";n="); we follow it.
-      if (i === nameStart && data[i] !== 0x3d && data[i] !== 0x3b) this.fail(H1_ERRORS.INVALID_CHUNK_EXTENSION, 'invalid character in chunk extension name', base + i + 1);
+      if (i === nameStart && data[i] !== 0x3d && data[i] !== 0x3b) this.failInChunkExtension(data, 'invalid character in chunk extension name', base, i);
       if (data[i] === 0x3d) {
         i++;
         if (i === end) return this.partialChunkLine(end, limit, base);
@@ -797,17 +805,20 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
           }
           i++;
           if (i === end) return this.partialChunkLine(end, limit, base);
+          // After a closing quote llhttp reports a stray byte where it is.
+          if (data[i] !== 0x3b && data[i] !== CR && data[i] !== LF) this.fail(H1_ERRORS.INVALID_CHUNK_EXTENSION, 'invalid character after chunk extension quoted value', base + i);
         } else {
           const valueStart = i;
           while (i < end && TOKEN_CHARS[data[i]] === 1) i++;
           if (i === end) return this.partialChunkLine(end, limit, base);
-          if (i === valueStart && data[i] !== CR && data[i] !== 0x3b) this.fail(H1_ERRORS.INVALID_CHUNK_EXTENSION, 'invalid character in chunk extension value', base + i + 1);
+          if (i === valueStart && data[i] !== CR && data[i] !== 0x3b) this.failInChunkExtension(data, 'invalid character in chunk extension value', base, i);
         }
       }
-      if (data[i] !== 0x3b && data[i] !== CR) this.fail(H1_ERRORS.INVALID_CHUNK_EXTENSION, 'invalid character in chunk extensions', base + i + 1);
+      if (data[i] !== 0x3b && data[i] !== CR) this.failInChunkExtension(data, 'invalid character in chunk extensions', base, i);
     }
-    // Offsets after the first byte of a line point past the rejected byte, as llhttp's do.
-    if (data[i] !== CR) this.fail(H1_ERRORS.INVALID_CHUNK_SIZE, 'invalid character in chunk size', base + i + 1);
+    if (data[i] === LF) this.fail(H1_ERRORS.CR_EXPECTED, 'expected CR before LF after chunk size', base + i + 1);
+    // llhttp reports whitespace after the size one byte on, other bytes where they are.
+    if (data[i] !== CR) this.fail(H1_ERRORS.INVALID_CHUNK_SIZE, 'invalid character in chunk size', base + i + (data[i] === SP || data[i] === HTAB ? 1 : 0));
     if (i + 1 === end) return this.partialChunkLine(end, limit, base);
     if (data[i + 1] !== LF) this.fail(H1_ERRORS.LF_EXPECTED, 'expected LF after chunk size', base + i + 1);
     if (i + 2 > limit) this.fail(H1_ERRORS.CHUNK_LINE_TOO_LONG, 'chunk-size line too long', base + limit);
@@ -821,6 +832,12 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
       this.state = S_CHUNK_DATA;
     }
     return i + 2;
+  }
+
+  /** A bad byte in chunk extensions: a bare LF is where llhttp expected CR; others it reports one on. */
+  private failInChunkExtension(data: Buffer, reason: string, base: number, i: number): never {
+    if (data[i] === LF) this.fail(H1_ERRORS.CR_EXPECTED, 'expected CR before LF in chunk extensions', base + i);
+    return this.fail(H1_ERRORS.INVALID_CHUNK_EXTENSION, reason, base + i + 1);
   }
 
   private partialChunkLine(end: number, limit: number, base: number): number {

@@ -44,7 +44,7 @@ bugs('CR, LF or NUL inside field values, and a bare CR or LF taken as a line end
   rejects('request', 'GET / HTTP/1.1\r\nA: b\rc\r\n\r\n', 'ERR_H1_LF_EXPECTED');
   rejects('request', 'GET / HTTP/1.1\r\nA: b\nc: d\r\n\r\n', 'ERR_H1_CR_EXPECTED');
   rejects('request', 'GET / HTTP/1.1\nHost: a\r\n\r\n', 'ERR_H1_INVALID_VERSION');
-  rejects('request', 'GET / HTTP/1.1\r\nHost: a\r\n\n', 'ERR_H1_CR_EXPECTED');
+  rejects('request', 'GET / HTTP/1.1\r\nHost: a\r\n\n', 'ERR_H1_INVALID_HEADER_TOKEN');
   rejects('request', 'GET / HTTP/1.1\r\nHost: a\r\n\r\r\n', 'ERR_H1_LF_EXPECTED');
   rejects('response', 'HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n', 'ERR_H1_CR_EXPECTED');
   rejects('request', 'GET / HTTP/1.1\r\nA: \x7f\r\n\r\n', 'ERR_H1_INVALID_HEADER_VALUE');

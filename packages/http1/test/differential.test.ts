@@ -38,11 +38,14 @@ for (const [oracle, run, view] of [
         continue;
       }
       if (ours.error && theirs.error) {
+        // llhttp rejects a method at the first byte no method it knows has; we take any token, so
+        // where it stopped at a method its offset says nothing about ours.
+        if (theirs.error.code === 6 || knownDivergence(c.kind, c.input, ours, { messages: [], error: { code: 6, offset: 0 } }) !== '') continue;
         bothRejected++;
         if (diffOutcome(view(ours), theirs, { compareTrailers: false }) === '') sameErrorAndOffset++;
       }
     }
-    console.log(`NOTICE vs ${oracle}: ${cases.length} cases, ${bothRejected} rejected by both (same code and offset in ${sameErrorAndOffset}); deliberate: ${JSON.stringify(Object.fromEntries(known))}`);
+    console.log(`NOTICE vs ${oracle}: ${cases.length} cases; ${bothRejected} rejected by both with methods llhttp knows, same error class and offset in ${sameErrorAndOffset}; deliberate: ${JSON.stringify(Object.fromEntries(known))}`);
     assert.is(failures.length, 0, `unexplained divergences:\n${failures.slice(0, 5).join('\n')}`);
   });
   s.run();
