@@ -146,7 +146,9 @@ async function main(): Promise<void> {
   const nginx = startNginx(dir);
   await new Promise((r) => setTimeout(r, 300));
   const proxies = new Map<Kind, { child: ChildProcess; port: number }>();
-  for (const kind of KINDS) proxies.set(kind, await startProxy(kind, nginx.port));
+  // `ONLY=sluice,raw-pipe` measures a subset (sluice is always included: the ratios are against it).
+  const only = process.env.ONLY?.split(',');
+  for (const kind of KINDS) if (!only || kind === 'sluice' || only.includes(kind)) proxies.set(kind, await startProxy(kind, nginx.port));
   const targets: Array<[string, number, number | undefined]> = [...[...proxies].map(([k, p]) => [k, p.port, p.child.pid] as [string, number, number | undefined]), ['nginx (origin alone)', nginx.port, undefined]];
   const results = new Map<string, WrkResult[]>();
   try {

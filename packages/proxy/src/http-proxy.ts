@@ -30,6 +30,8 @@ export interface HttpProxyOptions {
   logger?: Logger;
 }
 
+function ignore(): void {}
+
 function isThenable(r: unknown): r is PromiseLike<unknown> {
   return typeof (r as PromiseLike<unknown> | undefined)?.then === 'function';
 }
@@ -391,6 +393,9 @@ export class HttpProxy<Ctx> implements ServerApp {
     if (head) await this.downstreamWrite(head);
     const filtered = proxy.upstreamResponseBodyFilter !== undefined || proxy.responseBodyFilter !== undefined;
     const chunk: BodyChunk | undefined = filtered ? { data: null } : undefined;
+    // One write may be draining while the next piece is read (double buffering): the upstream is not
+    // left idle while the client catches up, and at most one more piece is held.
+    let draining: Promise<void> | undefined;
     for (;;) {
       let data: Buffer | null;
       try {
@@ -398,26 +403,35 @@ export class HttpProxy<Ctx> implements ServerApp {
       } catch (e) {
         throw this.upstreamError(e, false, 'reading the response body');
       }
+      let end = false;
       if (chunk !== undefined) {
         chunk.data = data;
-        const end = data === null;
+        end = data === null;
         if (proxy.upstreamResponseBodyFilter) proxy.upstreamResponseBodyFilter(session, chunk, end, ctx);
         if (proxy.responseBodyFilter) {
           let delay = proxy.responseBodyFilter(session, chunk, end, ctx);
           if (isThenable(delay)) delay = await delay;
           if (typeof delay === 'number' && delay > 0) await sleep(delay);
         }
-        if (chunk.data !== null && chunk.data.length > 0) {
-          const w = session.writeResponseBody(chunk.data, false);
-          if (w) await this.downstreamWrite(w);
+        data = chunk.data;
+        if (data === null || data.length === 0) {
+          if (end) break;
+          continue;
         }
-        if (end) break;
-      } else {
-        if (data === null) break;
-        const w = session.writeResponseBody(data, false);
-        if (w) await this.downstreamWrite(w);
+      } else if (data === null) break;
+      if (draining !== undefined) {
+        const previous = draining;
+        draining = undefined;
+        await this.downstreamWrite(previous);
       }
+      const w = session.writeResponseBody(data, false);
+      if (w !== undefined) {
+        draining = w;
+        w.catch(ignore); // awaited before the next write; an upstream failure meanwhile must not leave it unhandled
+      }
+      if (end) break; // a filter added bytes at the end of the body
     }
+    if (draining !== undefined) await this.downstreamWrite(draining);
     const trailers = client.trailers;
     if (trailers !== null) {
       if (proxy.upstreamResponseTrailerFilter) proxy.upstreamResponseTrailerFilter(session, trailers, ctx);
