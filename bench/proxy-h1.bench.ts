@@ -135,6 +135,45 @@ function peakRssMb(pid: number): number {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
 }
 
+/** Current RSS of a process, in MB. */
+function rssMb(pid: number): number {
+  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+}
+
+/**
+ * `MODE=idle IDLE=10000`: memory per idle keep-alive connection. Opens IDLE connections to each proxy,
+ * sends one request on each and keeps them open; the proxy's RSS growth over its idle baseline,
+ * divided by the connections, is the cost of one. (Node's http servers drop idle connections after
+ * 5 s, so the reading is taken 1 s after the last answer.)
+ */
+async function idleConnections(proxies: Map<Kind, { child: ChildProcess; port: number }>): Promise<void> {
+  const { connect } = await import('node:net');
+  const count = Number(process.env.IDLE ?? 10_000);
+  const rows = [];
+  for (const [kind, p] of proxies) {
+    if (kind === 'raw-pipe') continue;
+    const before = rssMb(p.child.pid!);
+    const sockets = [];
+    let answered = 0;
+    for (let i = 0; i < count; i++) {
+      const socket = connect(p.port, '127.0.0.1');
+      socket.on('error', () => {});
+      socket.once('data', () => answered++);
+      socket.write('GET / HTTP/1.1\r\nHost: bench\r\n\r\n');
+      sockets.push(socket);
+      if (i % 500 === 499) await new Promise((r) => setTimeout(r, 20));
+    }
+    for (let i = 0; i < 200 && answered < count; i++) await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = rssMb(p.child.pid!);
+    rows.push({ proxy: kind, connections: count, answered, 'RSS before MB': before.toFixed(1), 'RSS after MB': after.toFixed(1), 'KiB per connection': (((after - before) * 1024) / count).toFixed(1) });
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  console.log(`${count} idle keep-alive connections, one request answered on each`);
+  console.table(rows);
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
@@ -152,6 +191,7 @@ async function main(): Promise<void> {
   const targets: Array<[string, number, number | undefined]> = [...[...proxies].map(([k, p]) => [k, p.port, p.child.pid] as [string, number, number | undefined]), ['nginx (origin alone)', nginx.port, undefined]];
   const results = new Map<string, WrkResult[]>();
   try {
+    if (process.env.MODE === 'idle') return await idleConnections(proxies);
     for (const [, port] of targets) wrk(port, 1); // warm-up: JIT, pools, connections
     for (let round = 0; round < rounds; round++) {
       for (const [name, port, pid] of targets) {
