@@ -37,7 +37,7 @@ export type CertificateCallbackResult = SecureContext | SecureContextOptions | u
 
 /**
  * Picks a certificate for a handshake by its SNI (Pingora's `TlsAccept::certificate_callback`). The
- * server name is lower-cased; `''` when the client sent none.
+ * server name is lower-cased. node:tls asks only for clients that send SNI; the others get the default.
  */
 export type CertificateCallback = (serverName: string) => CertificateCallbackResult | Promise<CertificateCallbackResult>;
 

@@ -173,6 +173,42 @@ negotiation('plain HTTP on the TLS port is a TlsHandshakeError, the server keeps
   }
 });
 
+negotiation('TlsSettings.intermediate: Mozilla intermediate profile from files', async () => {
+  const dir = tempDir();
+  writeFileSync(join(dir.path, 'cert.pem'), defaultCert.chain);
+  writeFileSync(join(dir.path, 'key.pem'), key);
+  const server = await serveTls(TlsSettings.intermediate(join(dir.path, 'cert.pem'), join(dir.path, 'key.pem')));
+  try {
+    const opts = { ca: ca.cert, servername: 'default.test' };
+    const v13 = await tlsClient(server.port, opts);
+    assert.is(v13.protocol, 'TLSv1.3');
+    assert.is(v13.groupName, 'X25519');
+    const v12 = await tlsClient(server.port, { ...opts, maxVersion: 'TLSv1.2' });
+    assert.match(v12.cipher, /^ECDHE-RSA-(AES128-GCM-SHA256|AES256-GCM-SHA384|CHACHA20-POLY1305)$/);
+    // CBC suites are not in the profile.
+    await rejection(tlsClient(server.port, { ...opts, maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-SHA256' }));
+  } finally {
+    await server.close();
+    dir.remove();
+  }
+});
+
+negotiation('a client that never finishes its handshake is cut at handshakeTimeoutMs, typed', async () => {
+  const failures: TlsHandshakeError[] = [];
+  const settings = new TlsSettings({ cert: defaultCert.chain, key, handshakeTimeoutMs: 100, onHandshakeError: (e) => failures.push(e) });
+  const server = await serveTls(settings);
+  try {
+    const silent = netConnect(server.port, '127.0.0.1');
+    silent.on('error', () => {});
+    await once(silent, 'close');
+    assert.is(failures.length, 1);
+    assert.is(failures[0].opensslCode, 'ERR_TLS_HANDSHAKE_TIMEOUT');
+    assert.is(failures[0].code, 'ERR_TLS_HANDSHAKE_FAILURE');
+  } finally {
+    await server.close();
+  }
+});
+
 // --- certificate callback -------------------------------------------------------------------------
 const callback = suite('certificate callback');
 callback('async callback picks certificates, results are cached, undefined falls back to static names', async () => {
@@ -225,6 +261,25 @@ callback('a failing callback fails that handshake only, and is asked again next 
   try {
     await rejection(tlsClient(server.port, { ca: ca.cert, servername: 'x.test' }));
     assert.is(servedCn(await tlsClient(server.port, { ca: ca.cert, servername: 'x.test', checkServerIdentity: () => undefined })), 'default.test');
+    assert.is(calls, 2);
+  } finally {
+    await server.close();
+  }
+});
+
+callback('a callback may answer with a SecureContext; cached answers expire after contextCacheTtlMs', async () => {
+  const { createSecureContext } = await import('node:tls');
+  const ready = createSecureContext({ cert: exactCert.chain, key });
+  let calls = 0;
+  const settings = new TlsSettings({ cert: defaultCert.chain, key, contextCacheTtlMs: 50, certificateCallback: () => (calls++, ready) });
+  const server = await serveTls(settings);
+  try {
+    const opts = { ca: ca.cert, servername: 'api.example.com' };
+    assert.is(servedCn(await tlsClient(server.port, opts)), 'api.example.com');
+    await tlsClient(server.port, opts);
+    assert.is(calls, 1);
+    await new Promise((r) => setTimeout(r, 80));
+    await tlsClient(server.port, opts);
     assert.is(calls, 2);
   } finally {
     await server.close();

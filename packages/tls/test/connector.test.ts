@@ -107,6 +107,30 @@ verify('the connector default CA is used for peers that name none; a client key 
   socket.destroy();
 });
 
+verify('a Unix socket peer without SNI is checked as localhost', async () => {
+  const dir = tempDir();
+  const path = join(dir.path, 'origin.sock');
+  const { createServer: createTlsServer } = await import('node:tls');
+  const local = ca.issue({ dnsNames: ['localhost'], key });
+  const server = createTlsServer({ cert: local.chain, key }, (s) => s.end('unix\n'));
+  server.listen(path);
+  await once(server, 'listening');
+  try {
+    const socket = netConnect(path);
+    await once(socket, 'connect');
+    const tls = await connector.upgrade(socket, { sni: '', address: { path }, options: { ca: ca.cert } });
+    assert.is(await readAll(tls), 'unix\n');
+    const other = netConnect(path);
+    await once(other, 'connect');
+    const e = await rejection(connector.upgrade(other, { sni: 'wrong.test', address: { path }, options: { ca: ca.cert } }));
+    other.destroy();
+    assert.is((e as TlsCertificateError).code, 'ERR_TLS_CERT_HOSTNAME');
+  } finally {
+    await new Promise((r) => server.close(r));
+    dir.remove();
+  }
+});
+
 // --- client certificates and ALPN ----------------------------------------------------------------
 const mtls = suite('client certificates and alpn');
 mtls('mTLS: the client certificate reaches the server; without it the refusal is ERR_TLS_CLIENT_CERT_REQUIRED', async () => {
