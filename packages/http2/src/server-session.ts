@@ -140,7 +140,12 @@ function handlerDone(stream: Http2ServerStream): void {
     handlerFailed(stream, new Http2Error('ERR_H2_NO_RESPONSE', ErrorCode.INTERNAL_ERROR, `handler returned without a response on stream ${stream.id}`, stream.id));
     return;
   }
-  if (!stream.localEnded && !stream.sendQueued && stream.sendQueue.length === 0) void stream.end()?.catch(ignore);
+  if (!stream.localEnded) {
+    // Body still waiting for window: end the stream after it; otherwise end it now.
+    if (stream.sendQueued || stream.sendQueue.length > 0) {
+      if (stream.sendQueueTrailers === null) stream.sendQueueEnd = true;
+    } else void stream.end()?.catch(ignore);
+  }
   if (stream.localEnded && !stream.remoteEnded) stream.reset(ErrorCode.NO_ERROR);
 }
 

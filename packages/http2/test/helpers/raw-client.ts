@@ -51,10 +51,18 @@ export class RawClient {
   private waiter: ((event: Event) => void) | null = null;
   private closed = false;
 
-  private constructor(socket: Socket) {
+  private prefaceToSkip: number;
+
+  private constructor(socket: Socket, prefaceToSkip = 0) {
     this.socket = socket;
+    this.prefaceToSkip = prefaceToSkip;
     socket.on('data', (chunk: Buffer) => {
       this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+      if (this.prefaceToSkip > 0) {
+        const n = Math.min(this.prefaceToSkip, this.buffer.length);
+        this.buffer = this.buffer.subarray(n);
+        this.prefaceToSkip -= n;
+      }
       while (this.buffer.length >= 9) {
         const length = this.buffer.readUIntBE(0, 3);
         if (this.buffer.length < 9 + length) break;
@@ -73,6 +81,11 @@ export class RawClient {
       this.closed = true;
       this.push('closed');
     });
+  }
+
+  /** The server side of an accepted socket: skips the client preface, then reads frames. */
+  static accept(socket: Socket): RawClient {
+    return new RawClient(socket, CONNECTION_PREFACE.length);
   }
 
   static connect(port: number): Promise<RawClient> {
