@@ -1,4 +1,4 @@
-import { constants as cryptoConstants, randomBytes } from 'node:crypto';
+import { constants as cryptoConstants, createHash, randomBytes } from 'node:crypto';
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { createSecureContext, type SecureContext, type SecureContextOptions, type SecureVersion, type Server, type TlsOptions, type TLSSocket } from 'node:tls';
 import type { Socket } from 'node:net';
@@ -71,7 +71,7 @@ export interface TlsSettingsOptions extends CertificateSource {
   ciphers?: string;
   /** Key exchange groups in preference order (node's `ecdhCurve`), e.g. `['X25519', 'P-256']`; default node's `auto`. */
   groups?: readonly string[];
-  /** Prefer the server's cipher order over the client's (default false, node's default). */
+  /** Prefer the server's cipher order over the client's (default true, as node's tls.Server). */
   honorCipherOrder?: boolean;
   /** Issue session tickets for resumption (default true). */
   sessionTickets?: boolean;
@@ -79,7 +79,7 @@ export interface TlsSettingsOptions extends CertificateSource {
   ticketKeys?: Buffer;
   /** Lifetime of a session for resumption (default 300 000 ms, node's). */
   sessionTimeoutMs?: number;
-  /** Session id context: sessions resume only on servers with the same one (default node's). */
+  /** Session id context: sessions resume only on servers with the same one (default node's: a hash of the command line, so all workers of one command share it). */
   sessionIdContext?: string;
   /** Request or require client certificates verified against a CA. */
   clientCertificates?: ClientCertificateOptions;
@@ -179,6 +179,7 @@ export class TlsSettings {
   private readonly options: TlsSettingsOptions;
   private alpn: string[];
   private readonly ticketKeys: Buffer;
+  private readonly sessionIdContext: string;
   private readonly cacheSize: number;
   private readonly cacheTtlMs: number;
   private defaultCertificate: LoadedCertificate | undefined;
@@ -208,6 +209,9 @@ export class TlsSettings {
     }
     if (options.ticketKeys !== undefined && options.ticketKeys.length !== 48) throw new TlsConfigError('ERR_TLS_INVALID_CONFIG', `ticketKeys is ${options.ticketKeys.length} bytes; node:tls needs 48`);
     this.ticketKeys = options.ticketKeys ?? randomBytes(48);
+    // node:tls's default for its server context, applied to the SNI contexts too, so every context
+    // of these settings resumes the same sessions.
+    this.sessionIdContext = options.sessionIdContext ?? createHash('sha1').update(process.argv.join(' ')).digest('hex').slice(0, 32);
     this.cacheSize = positiveInteger(options.contextCacheSize, 1024, 'contextCacheSize');
     this.cacheTtlMs = positiveInteger(options.contextCacheTtlMs, 300_000, 'contextCacheTtlMs');
     positiveInteger(options.sessionTimeoutMs, 300_000, 'sessionTimeoutMs', 1000);
@@ -366,10 +370,14 @@ export class TlsSettings {
 
   private contextOptions(certificate: LoadedCertificate | undefined): SecureContextOptions {
     const o = this.options;
+    // Every field tls.Server.setSecureContext would otherwise default differently for the default
+    // context than createSecureContext does for SNI contexts is set explicitly.
     const options: SecureContextOptions = {
       minVersion: o.minVersion ?? 'TLSv1.2',
       maxVersion: o.maxVersion ?? 'TLSv1.3',
       ticketKeys: this.ticketKeys,
+      honorCipherOrder: o.honorCipherOrder ?? true,
+      sessionIdContext: this.sessionIdContext,
     };
     if (certificate) {
       options.cert = certificate.cert;
@@ -378,8 +386,6 @@ export class TlsSettings {
     }
     if (o.ciphers !== undefined) options.ciphers = o.ciphers;
     if (o.groups !== undefined) options.ecdhCurve = o.groups.join(':');
-    if (o.honorCipherOrder !== undefined) options.honorCipherOrder = o.honorCipherOrder;
-    if (o.sessionIdContext !== undefined) options.sessionIdContext = o.sessionIdContext;
     if (o.sessionTickets === false) options.secureOptions = cryptoConstants.SSL_OP_NO_TICKET;
     if (this.clientCa !== undefined) options.ca = this.clientCa;
     return options;

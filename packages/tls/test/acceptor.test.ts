@@ -173,6 +173,19 @@ negotiation('plain HTTP on the TLS port is a TlsHandshakeError, the server keeps
   }
 });
 
+negotiation('the server cipher order applies on SNI certificates as on the default one', async () => {
+  const settings = new TlsSettings({ cert: defaultCert.chain, key, certificates: [{ cert: exactCert.chain, key }], ciphers: 'ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256' });
+  const server = await serveTls(settings);
+  try {
+    for (const servername of ['default.test', 'api.example.com']) {
+      const view = await tlsClient(server.port, { ca: ca.cert, servername, maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384' });
+      assert.is(view.cipher, 'ECDHE-RSA-AES256-GCM-SHA384', servername);
+    }
+  } finally {
+    await server.close();
+  }
+});
+
 negotiation('TlsSettings.intermediate: Mozilla intermediate profile from files', async () => {
   const dir = tempDir();
   writeFileSync(join(dir.path, 'cert.pem'), defaultCert.chain);
@@ -390,6 +403,25 @@ resumption('two servers from the same settings share ticket keys; sessionTickets
     await a.close();
     await b.close();
     await off.close();
+  }
+});
+
+resumption('with client certificates required, sessions resume on the default and on SNI certificates (TLS 1.2 and 1.3)', async () => {
+  const clientCert = ca.issue({ commonName: 'resuming-client', key, usage: ['clientAuth'] });
+  const settings = new TlsSettings({ cert: defaultCert.chain, key, certificates: [{ cert: exactCert.chain, key }], clientCertificates: { ca: ca.cert } });
+  const server = await serveTls(settings);
+  try {
+    for (const maxVersion of ['TLSv1.3', 'TLSv1.2'] as const) {
+      for (const servername of ['default.test', 'api.example.com']) {
+        const opts = { ca: ca.cert, servername, cert: clientCert.cert, key, maxVersion };
+        const session = await sessionFrom(server.port, opts);
+        const again = await tlsClient(server.port, { ...opts, session });
+        assert.ok(again.reused, `${maxVersion} ${servername}`);
+        assert.is(again.reply, 'hello\n');
+      }
+    }
+  } finally {
+    await server.close();
   }
 });
 
