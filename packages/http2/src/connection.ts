@@ -63,6 +63,8 @@ export interface Http2ConnectionOptions {
   closedStreamMemory?: number;
   /** Graceful shutdown: wait this long for the PING between the two GOAWAYs. Default 1000. */
   shutdownPingTimeoutMs?: number;
+  /** Closes the connection (GOAWAY NO_ERROR) after this long without any stream; 0 disables. Default 300000. */
+  idleTimeoutMs?: number;
 }
 
 /** What a connection tells its session. */
@@ -159,6 +161,10 @@ export class Http2Connection implements StreamOwner, FrameHandler {
   private pingSentAt = 0;
   private readonly shutdownPingTimeoutMs: number;
   private shutdownTimer: NodeJS.Timeout | undefined;
+  private readonly idleTimeoutMs: number;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** When the last stream closed (0 while streams are open). */
+  private idleSince = 0;
 
   private corked = false;
   private drainPromise: Promise<void> | null = null;
@@ -211,6 +217,7 @@ export class Http2Connection implements StreamOwner, FrameHandler {
     this.pingIntervalMs = option(options.pingIntervalMs, 0, 'pingIntervalMs');
     this.pingTimeoutMs = option(options.pingTimeoutMs, 20000, 'pingTimeoutMs', 1);
     this.shutdownPingTimeoutMs = option(options.shutdownPingTimeoutMs, 1000, 'shutdownPingTimeoutMs', 1);
+    this.idleTimeoutMs = option(options.idleTimeoutMs, 300000, 'idleTimeoutMs');
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
@@ -265,6 +272,11 @@ export class Http2Connection implements StreamOwner, FrameHandler {
       this.pingTimer = setInterval(this.onPingInterval, this.pingIntervalMs);
       this.pingTimer.unref();
     }
+    if (this.idleTimeoutMs > 0) {
+      this.idleSince = Date.now();
+      this.idleTimer = setTimeout(this.onIdleTimer, this.idleTimeoutMs);
+      this.idleTimer.unref();
+    }
     if (socket.destroyed) {
       this.onSocketClose();
       return;
@@ -302,6 +314,7 @@ export class Http2Connection implements StreamOwner, FrameHandler {
     const stream = this.newStream(id);
     this.localStreamCount++;
     this.streams.set(id, stream);
+    this.idleSince = 0;
     this.sendHeaders(stream, fields, endStream);
     return stream;
   }
@@ -541,6 +554,7 @@ export class Http2Connection implements StreamOwner, FrameHandler {
     if (this.isLocalId(stream.id)) this.localStreamCount--;
     else this.peerStreamCount--;
     this.closedStreams.add(stream.id, reason);
+    if (this.streams.size === 0) this.idleSince = Date.now();
     if (this.shuttingDown || this.goawaySent || this.goawayReceived >= 0) this.closeIfIdle();
   }
 
@@ -613,7 +627,8 @@ export class Http2Connection implements StreamOwner, FrameHandler {
     if (this.settingsTimer !== undefined) clearTimeout(this.settingsTimer);
     if (this.pingTimer !== undefined) clearInterval(this.pingTimer);
     if (this.shutdownTimer !== undefined) clearTimeout(this.shutdownTimer);
-    this.settingsTimer = this.pingTimer = this.shutdownTimer = undefined;
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    this.settingsTimer = this.pingTimer = this.shutdownTimer = this.idleTimer = undefined;
   }
 
   private readonly finishShutdown = (): void => {
@@ -621,6 +636,20 @@ export class Http2Connection implements StreamOwner, FrameHandler {
     if (this.ended || this.goawaySent) return;
     this.sendGoaway(this.lastPeerStreamId, ErrorCode.NO_ERROR);
     this.closeIfIdle();
+  };
+
+  /** One timer, re-armed for the time left, rather than one per idle period: streams come and go often. */
+  private readonly onIdleTimer = (): void => {
+    this.idleTimer = undefined;
+    if (this.ended) return;
+    const idleFor = this.idleSince === 0 ? 0 : Date.now() - this.idleSince;
+    if (this.idleSince !== 0 && idleFor >= this.idleTimeoutMs) {
+      this.sendGoaway(this.lastPeerStreamId, ErrorCode.NO_ERROR, 'idle timeout');
+      this.finish(null);
+      return;
+    }
+    this.idleTimer = setTimeout(this.onIdleTimer, this.idleTimeoutMs - idleFor);
+    this.idleTimer.unref();
   };
 
   private readonly onSettingsTimeout = (): void => {
@@ -774,6 +803,7 @@ export class Http2Connection implements StreamOwner, FrameHandler {
     created.deliverHeaders(fields);
     this.streams.set(streamId, created);
     this.peerStreamCount++;
+    this.idleSince = 0;
     if (endStream) {
       if (control.contentLength > 0) {
         this.streamError(streamId, new Http2Error('ERR_H2_CONTENT_LENGTH', ErrorCode.PROTOCOL_ERROR, `stream ${streamId}: no DATA against content-length ${control.contentLength} (RFC 9113 §8.1.1)`, streamId));

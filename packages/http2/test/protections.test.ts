@@ -214,6 +214,23 @@ lifecycle('keepalive: PINGs every pingIntervalMs; an unanswered one closes the c
   c.close();
 });
 
+lifecycle('idle timeout: a connection without streams for idleTimeoutMs gets GOAWAY NO_ERROR and is closed; a busy one is not', async () => {
+  const server = await startServer({ idleTimeoutMs: 150 }, async (stream) => {
+    await new Promise((r) => setTimeout(r, 250)); // longer than the idle timeout: the stream keeps it alive
+    stream.writeHeaders([':status', '200'], true);
+  });
+  servers.push(server);
+  const c = await RawClient.connect(server.port);
+  await c.handshake();
+  c.send(c.get(1));
+  assert.is((await c.response(1, 1000)).status, 200);
+  const started = Date.now();
+  const goaway = await c.connectionError(E.NO_ERROR);
+  assert.is(goaway.payload.readUInt32BE(0), 1);
+  assert.ok(Date.now() - started >= 100, 'closed only after being idle');
+  c.close();
+});
+
 lifecycle('graceful shutdown: GOAWAY 2^31-1 + PING, then GOAWAY with the last stream; streams in progress finish', async () => {
   const controller = new AbortController();
   let release!: () => void;
