@@ -116,6 +116,23 @@ http { access_log off; keepalive_requests 1000000;
   return { port, stop: () => child.kill('SIGTERM') };
 }
 
+/** Resolves once something accepts connections on `port` (nginx starts slowly on a loaded machine). */
+async function listening(port: number): Promise<void> {
+  const { connect } = await import('node:net');
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on ${port} after 5 s (is nginx installed?)`);
+}
+
 function startProxy(kind: Kind, originPort: number): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn('taskset', ['-c', '0', process.execPath, SERVE_FILE, kind, String(originPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
@@ -183,7 +200,7 @@ async function main(): Promise<void> {
   writeFileSync(SERVE_FILE, SERVE_SOURCE);
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-nginx-'));
   const nginx = startNginx(dir);
-  await new Promise((r) => setTimeout(r, 300));
+  await listening(nginx.port);
   const proxies = new Map<Kind, { child: ChildProcess; port: number }>();
   // `ONLY=sluice,raw-pipe` measures a subset (sluice is always included: the ratios are against it).
   const only = process.env.ONLY?.split(',');
