@@ -18,7 +18,7 @@ import {
   encodeSettingsAck,
   encodeWindowUpdate,
 } from './frame/frame-writer.js';
-import type { Settings } from './frame/settings.js';
+import { DEFAULT_SETTINGS, type Settings } from './frame/settings.js';
 import { HpackDecoder } from './hpack/decoder.js';
 import { HpackEncoder } from './hpack/encoder.js';
 import { Http2Stream, type StreamOwner } from './http2-stream.js';
@@ -186,16 +186,7 @@ export class Http2Connection implements StreamOwner, FrameHandler {
       enableConnectProtocol: false,
       noRfc7540Priorities: false,
     };
-    this.peerSettings = {
-      headerTableSize: 4096,
-      enablePush: true,
-      maxConcurrentStreams: Infinity,
-      initialWindowSize: 65535,
-      maxFrameSize: MIN_MAX_FRAME_SIZE,
-      maxHeaderListSize: Infinity,
-      enableConnectProtocol: false,
-      noRfc7540Priorities: false,
-    };
+    this.peerSettings = { ...DEFAULT_SETTINGS };
     // Until the peer ACKs our SETTINGS, it may use the defaults: accept the larger of both.
     this.reader = new FrameReader(this, {
       maxFrameSize: MIN_MAX_FRAME_SIZE,

@@ -13,6 +13,10 @@ export interface RequestControl {
   contentLength: number;
 }
 
+/** The request pseudo-headers (RFC 9113 §8.3.1, RFC 8441 §4), in the order of {@link checkRequestFields}' scratch. */
+const REQUEST_PSEUDO = [':method', ':scheme', ':authority', ':path', ':protocol'];
+const PSEUDO_VALUES: Array<string | undefined> = [undefined, undefined, undefined, undefined, undefined];
+
 /** The field names that are connection-specific in HTTP/1.1 and malformed in HTTP/2 (§8.2.2). */
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
@@ -68,11 +72,9 @@ function checkRegular(streamId: number, name: string, value: string, contentLeng
  * @throws Http2Error a stream error PROTOCOL_ERROR saying what was wrong.
  */
 export function checkRequestFields(streamId: number, fields: string[], out: RequestControl): RequestControl {
-  let method: string | undefined;
-  let scheme: string | undefined;
-  let authority: string | undefined;
-  let path: string | undefined;
-  let protocol: string | undefined;
+  // Values by position in REQUEST_PSEUDO; a scratch array is safe: the check runs synchronously.
+  const pseudo = PSEUDO_VALUES;
+  pseudo.fill(undefined);
   let contentLength = -1;
   let regular = false;
   for (let i = 0; i < fields.length; i += 2) {
@@ -80,36 +82,17 @@ export function checkRequestFields(streamId: number, fields: string[], out: Requ
     const value = fields[i + 1];
     if (name.charCodeAt(0) === 0x3a) {
       if (regular) throw malformed(streamId, `pseudo-header ${name} after a regular field`);
-      switch (name) {
-        case ':method':
-          if (method !== undefined) throw malformed(streamId, 'duplicate :method');
-          method = value;
-          break;
-        case ':scheme':
-          if (scheme !== undefined) throw malformed(streamId, 'duplicate :scheme');
-          scheme = value;
-          break;
-        case ':authority':
-          if (authority !== undefined) throw malformed(streamId, 'duplicate :authority');
-          authority = value;
-          break;
-        case ':path':
-          if (path !== undefined) throw malformed(streamId, 'duplicate :path');
-          path = value;
-          break;
-        case ':protocol':
-          if (protocol !== undefined) throw malformed(streamId, 'duplicate :protocol');
-          protocol = value;
-          break;
-        default:
-          throw malformed(streamId, `pseudo-header ${name} is not a request pseudo-header`);
-      }
+      const at = REQUEST_PSEUDO.indexOf(name);
+      if (at === -1) throw malformed(streamId, `pseudo-header ${name} is not a request pseudo-header`);
+      if (pseudo[at] !== undefined) throw malformed(streamId, `duplicate ${name}`);
       checkValue(streamId, name, value);
+      pseudo[at] = value;
     } else {
       regular = true;
       contentLength = checkRegular(streamId, name, value, contentLength);
     }
   }
+  const [method, scheme, authority, path, protocol] = pseudo;
   if (method === undefined || method === '') throw malformed(streamId, 'missing :method');
   if (method === 'CONNECT' && protocol === undefined) {
     if (authority === undefined || scheme !== undefined || path !== undefined) throw malformed(streamId, 'CONNECT needs :authority and no :scheme or :path');
