@@ -159,9 +159,6 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
   private headText = '';
   private headTextData: Buffer | null = null;
   private headTextStart = 0;
-  /** The chunk being parsed, read four bytes at a time where that is faster. */
-  private words: DataView | null = null;
-  private wordsOf: Buffer | null = null;
 
   private trailers: HeaderMap | null = null;
 
@@ -228,6 +225,8 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
       }
       throw e;
     }
+    // Chunks are not kept past the call that parsed them.
+    this.headTextData = null;
     const consumed = pos - held < 0 ? 0 : pos - held;
     this.streamOffset += consumed;
     return consumed;
@@ -375,7 +374,7 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
     const limit = start + this.maxStartLineBytes;
     let i = start;
     while (i < end && TOKEN_CHARS[data[i]] === 1) i++;
-    if (i === end) return this.partialLine(start, end, limit, base, H1_ERRORS.START_LINE_TOO_LONG);
+    if (i === end) return this.partialStartLine(end, limit, base);
     if (i === start) this.fail(H1_ERRORS.INVALID_METHOD, 'invalid method', base + i);
     if (data[i] !== SP) this.fail(H1_ERRORS.INVALID_METHOD, 'expected space after method', base + i);
     const methodEnd = i;
@@ -383,10 +382,10 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
     while (i < end && data[i] === SP) i++;
     const uriStart = i;
     while (i < end && URL_CHARS[data[i]] === 1) i++;
-    if (i === end) return this.partialLine(start, end, limit, base, H1_ERRORS.START_LINE_TOO_LONG);
+    if (i === end) return this.partialStartLine(end, limit, base);
     if (i === uriStart || data[i] !== SP) {
       const c = data[i];
-      if (c === CR && i + 1 === end) return this.partialLine(start, end, limit, base, H1_ERRORS.START_LINE_TOO_LONG);
+      if (c === CR && i + 1 === end) return this.partialStartLine(end, limit, base);
       // CRLF or LF right after the target is an HTTP/0.9 request, which HTTP/1.1 no longer has.
       if (i > uriStart && ((c === CR && data[i + 1] === LF) || c === LF)) this.fail(H1_ERRORS.INVALID_CONSTANT, 'expected HTTP-version after request target', base + i);
       // llhttp reports HTAB, FF and a bare CR one byte on, other bytes where they are.
@@ -395,10 +394,10 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
     const uriEnd = i;
     this.checkTargetForm(data, start, methodEnd, uriStart, uriEnd, base);
     while (i < end && data[i] === SP) i++;
-    if (i === end) return this.partialLine(start, end, limit, base, H1_ERRORS.START_LINE_TOO_LONG);
+    if (i === end) return this.partialStartLine(end, limit, base);
     if (i > limit) this.fail(H1_ERRORS.START_LINE_TOO_LONG, 'request line too long', base + limit);
     const next = this.httpVersion(data, i, end, base, true);
-    if (next < 0) return this.partialLine(start, end, limit, base, H1_ERRORS.START_LINE_TOO_LONG);
+    if (next < 0) return this.partialStartLine(end, limit, base);
     if (next > limit) this.fail(H1_ERRORS.START_LINE_TOO_LONG, 'request line too long', base + limit);
     this.method = methodString(data, start, methodEnd);
     this.uri = this.text(data, uriStart, uriEnd);
@@ -425,8 +424,8 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
   private statusLine(data: Latin1Buffer, start: number, end: number, base: number): number {
     const limit = start + this.maxStartLineBytes;
     let i = this.httpVersion(data, start, end, base, false);
-    if (i < 0) return this.partialLine(start, end, limit, base, H1_ERRORS.START_LINE_TOO_LONG);
-    if (i + 3 >= end) return this.partialStatus(data, i, end, base, start, limit);
+    if (i < 0) return this.partialStartLine(end, limit, base);
+    if (i + 3 >= end) return this.partialStatus(data, i, end, base, limit);
     let status = 0;
     for (let k = 0; k < 3; k++) {
       const d = data[i + k] - 0x30;
@@ -439,13 +438,13 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
     if (data[i] === SP) {
       reasonStart = ++i;
       while (i < end && REASON_CHARS[data[i]] === 1) i++;
-      if (i === end) return this.partialLine(start, end, limit, base, H1_ERRORS.START_LINE_TOO_LONG);
+      if (i === end) return this.partialStartLine(end, limit, base);
       reasonEnd = i;
     }
     const c = data[i];
     if (c === LF) this.fail(H1_ERRORS.CR_EXPECTED, 'expected CR after status line', base + i + 1);
     if (c !== CR) this.fail(H1_ERRORS.INVALID_STATUS, 'invalid character in status line', base + i);
-    if (i + 1 === end) return this.partialLine(start, end, limit, base, H1_ERRORS.START_LINE_TOO_LONG);
+    if (i + 1 === end) return this.partialStartLine(end, limit, base);
     if (data[i + 1] !== LF) this.fail(H1_ERRORS.LF_EXPECTED, 'expected LF after CR', base + i + 1);
     if (i + 2 > limit) this.fail(H1_ERRORS.START_LINE_TOO_LONG, 'status line too long', base + limit);
     this.status = status;
@@ -454,12 +453,12 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
   }
 
   /** Status digits split across chunks: validates what is there, then waits. */
-  private partialStatus(data: Buffer, i: number, end: number, base: number, start: number, limit: number): number {
+  private partialStatus(data: Buffer, i: number, end: number, base: number, limit: number): number {
     for (let k = i; k < end && k < i + 3; k++) {
       const d = data[k] - 0x30;
       if (d < 0 || d > 9) this.fail(H1_ERRORS.INVALID_STATUS, 'invalid status code', base + k);
     }
-    return this.partialLine(start, end, limit, base, H1_ERRORS.START_LINE_TOO_LONG);
+    return this.partialStartLine(end, limit, base);
   }
 
   /**
@@ -516,10 +515,9 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
     return this.fail(H1_ERRORS.INVALID_CONSTANT, 'expected HTTP/', base + from + best);
   }
 
-  /** A line that has not ended yet: fails if it is already too long, else asks for more bytes. */
-  private partialLine(start: number, end: number, limit: number, base: number, kind: H1ErrorKind): number {
-    if (end > limit) this.fail(kind, kind === H1_ERRORS.START_LINE_TOO_LONG ? 'start line too long' : 'line too long', base + limit);
-    void start;
+  /** A start line that has not ended yet: fails if it is already too long, else asks for more bytes. */
+  private partialStartLine(end: number, limit: number, base: number): number {
+    if (end > limit) this.fail(H1_ERRORS.START_LINE_TOO_LONG, 'start line too long', base + limit);
     return -1;
   }
 
@@ -563,13 +561,8 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
     const valueStart = i;
     // Four bytes at a time while none is below SP or DEL (SWAR "has less than" / "has zero"; obs-text
     // passes), then byte by byte from the word that has one (HTAB, CR, or a fault).
-    if (this.wordsOf !== data) {
-      this.wordsOf = data;
-      this.words = new DataView(data.buffer, data.byteOffset, data.length);
-    }
-    const words = this.words as DataView;
     while (i + 4 <= end) {
-      const x = words.getUint32(i, true);
+      const x = data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24);
       const del = x ^ 0x7f7f7f7f;
       if ((((x - 0x20202020) & ~x) | ((del - 0x01010101) & ~del)) & 0x80808080) break;
       i += 4;
