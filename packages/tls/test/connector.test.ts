@@ -149,6 +149,16 @@ mtls('mTLS: the client certificate reaches the server; without it the refusal is
   } finally {
     await server.close();
   }
+  // TLS 1.2 servers answer with a plain handshake_failure alert: the handshake fails, untyped beyond that.
+  const tls12 = await serveTls(new TlsSettings({ cert: originCert.chain, key, maxVersion: 'TLSv1.2', clientCertificates: { ca: ca.cert } }));
+  try {
+    const e = await rejection(connector.upgrade(await tcp(tls12.port), peer(tls12.port, 'origin.test')));
+    assert.instance(e, TlsHandshakeError);
+    assert.is((e as TlsHandshakeError).code, 'ERR_TLS_HANDSHAKE_FAILURE');
+    assert.match((e as TlsHandshakeError).reason, 'handshake failure');
+  } finally {
+    await tls12.close();
+  }
 });
 
 mtls('ALPN policies h1, h2, h2h1 against an h2-preferring server and an h1-only one', async () => {
