@@ -132,7 +132,16 @@ export class HttpProxy<Ctx> implements ServerApp {
    */
   async processRequest(session: DownstreamSession): Promise<number> {
     const proxy = this.proxy;
-    const ctx = proxy.newCtx();
+    let ctx: Ctx;
+    try {
+      ctx = proxy.newCtx();
+    } catch (e) {
+      // No ctx, so no phase can run: answer 500 and say why.
+      this.logger.error(`proxy: newCtx failed for ${defaultSummary(session)}`, e);
+      session.setKeepalive(false);
+      await session.respondError(500);
+      return DONE;
+    }
     let error: SluiceError | undefined;
     let outcome = DONE;
     try {

@@ -62,6 +62,26 @@ statuses('upstream read timeout (PeerOptions.readTimeoutMs): 504', async (ctx) =
   assert.ok(Date.now() - started < 5000);
 });
 
+statuses('total connect timeout (a TLS peer that never finishes its handshake): 502 within the bound', async (ctx) => {
+  const { HttpPeer } = await import('@sluice/core');
+  const silent = await startRawOrigin(() => {}); // accepts TCP, never answers the ClientHello
+  try {
+    let failed: string | undefined;
+    const p = await startProxy({
+      newCtx: () => null,
+      upstreamPeer: () => new HttpPeer(`127.0.0.1:${silent.port}`, true, 'localhost', { totalConnectionTimeoutMs: 200 }),
+      failToConnect: (_s, _p, _c, e) => ((failed = e.type), e),
+    });
+    ctx.proxies.push(p);
+    const started = Date.now();
+    assert.is((await request(p.port)).status, 502);
+    assert.is(failed, 'TLSHandshakeTimedout');
+    assert.ok(Date.now() - started < 5000);
+  } finally {
+    await silent.close();
+  }
+});
+
 for (const cut of ['cut-length', 'cut-chunked']) {
   statuses(`upstream dies mid-body (${cut}): the downstream response is aborted, never complete`, async (ctx) => {
     const p = await startProxy(to(() => peerOf(ctx.raw.port)));

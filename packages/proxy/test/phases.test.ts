@@ -249,6 +249,20 @@ facts('keepaliveRequestLimit closes the connection after that many requests', as
   assert.is(b.headers.connection, 'close');
 });
 
+facts('newCtx throwing answers 500 and the proxy keeps serving', async (ctx) => {
+  let calls = 0;
+  const p = await startProxy<null>({
+    newCtx: () => {
+      if (calls++ === 0) throw new Error('no state today');
+      return null;
+    },
+    upstreamPeer: () => peerOf(ctx.origin.port),
+  });
+  ctx.proxies.push(p);
+  assert.is((await request(p.port)).status, 500);
+  assert.is((await request(p.port)).status, 200);
+});
+
 facts('an HTTPStatus error thrown by a filter is answered with its status', async (ctx) => {
   const p = await startProxy<null>({
     newCtx: () => null,
