@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
-import type { Server as NetServer } from 'node:net';
+import type { ListenerHandle } from './listener-handle.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -25,19 +25,19 @@ function isHandoverMessage(m: unknown): m is HandoverMessage {
 
 /** Where a starting service looks for a listener to inherit, by endpoint key (`tcp 127.0.0.1:80`). */
 export interface ListenerSource {
-  take(key: string): Promise<NetServer | undefined>;
+  take(key: string): Promise<ListenerHandle | undefined>;
 }
 
 /** The successor's side: listeners come from the parent over the IPC channel. */
 export class ParentListeners implements ListenerSource {
-  private readonly waiting = new Map<string, (server: NetServer | undefined) => void>();
+  private readonly waiting = new Map<string, (handle: ListenerHandle | undefined) => void>();
 
   constructor() {
     process.on('message', (m: unknown, handle: unknown) => {
       if (!isHandoverMessage(m) || m.sluice !== 'listener') return;
       const resolve = this.waiting.get(m.key);
       this.waiting.delete(m.key);
-      resolve?.(m.missing ? undefined : (handle as NetServer));
+      resolve?.(m.missing ? undefined : (handle as ListenerHandle));
     });
   }
 
@@ -46,7 +46,7 @@ export class ParentListeners implements ListenerSource {
     return typeof process.send === 'function';
   }
 
-  take(key: string): Promise<NetServer | undefined> {
+  take(key: string): Promise<ListenerHandle | undefined> {
     return new Promise((resolve) => {
       this.waiting.set(key, resolve);
       process.send!({ sluice: 'listener?', key } satisfies HandoverMessage);
@@ -59,10 +59,39 @@ export class ParentListeners implements ListenerSource {
   }
 }
 
+/** Spawns this program again (same flags plus `extraArgs`) with an IPC channel that serves listener requests. */
+export function spawnWithListeners(listeners: ReadonlyMap<string, ListenerHandle>, options: { extraArgs?: string[]; env?: NodeJS.ProcessEnv; outputFile?: string; detached?: boolean }): ChildProcess {
+  const args = process.argv.slice(1);
+  for (const a of options.extraArgs ?? []) if (!args.includes(a)) args.push(a);
+  const out = options.outputFile ? openSync(options.outputFile, 'a') : undefined;
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, [...process.execArgv, ...args], {
+      stdio: out === undefined ? ['ignore', 'inherit', 'inherit', 'ipc'] : ['ignore', out, out, 'ipc'],
+      detached: options.detached ?? false,
+      env: options.env ?? process.env,
+    });
+  } finally {
+    if (out !== undefined) closeSync(out);
+  }
+  child.on('message', (m: unknown) => {
+    if (!isHandoverMessage(m) || m.sluice !== 'listener?' || !child.connected) return;
+    const handle = listeners.get(m.key);
+    if (handle) child.send({ sluice: 'listener', key: m.key } satisfies HandoverMessage, handle as Parameters<ChildProcess['send']>[1]);
+    else child.send({ sluice: 'listener', key: m.key, missing: true } satisfies HandoverMessage);
+  });
+  return child;
+}
+
+/** Whether `m` is the child's "all my services are up". */
+export function isReadyMessage(m: unknown): boolean {
+  return isHandoverMessage(m) && m.sluice === 'ready';
+}
+
 /** Options for {@link spawnSuccessor}. */
 export interface SuccessorOptions {
   /** The listeners to hand over, by key. */
-  listeners: ReadonlyMap<string, NetServer>;
+  listeners: ReadonlyMap<string, ListenerHandle>;
   /** Where the successor's output goes when there is no terminal (daemon): the error log. */
   outputFile?: string;
   detached: boolean;
@@ -77,19 +106,7 @@ export interface SuccessorOptions {
  */
 export function spawnSuccessor(options: SuccessorOptions): Promise<boolean> {
   // Same program, same flags (a daemon's successor sees SLUICE_DAEMONIZED and does not fork again).
-  const args = process.argv.slice(1);
-  if (!args.includes('-u') && !args.includes('--upgrade')) args.push('-u');
-  const out = options.outputFile ? openSync(options.outputFile, 'a') : undefined;
-  let child: ChildProcess;
-  try {
-    child = spawn(process.execPath, [...process.execArgv, ...args], {
-      stdio: out === undefined ? ['ignore', 'inherit', 'inherit', 'ipc'] : ['ignore', out, out, 'ipc'],
-      detached: options.detached,
-      env: process.env,
-    });
-  } finally {
-    if (out !== undefined) closeSync(out);
-  }
+  const child = spawnWithListeners(options.listeners, { extraArgs: ['-u'], outputFile: options.outputFile, detached: options.detached });
   const { log } = options;
   return new Promise((resolve) => {
     let settled = false;
@@ -108,12 +125,7 @@ export function spawnSuccessor(options: SuccessorOptions): Promise<boolean> {
       child.kill('SIGKILL');
     }, options.timeoutMs ?? 30_000);
     child.on('message', (m: unknown) => {
-      if (!isHandoverMessage(m)) return;
-      if (m.sluice === 'listener?') {
-        const server = options.listeners.get(m.key);
-        if (server) child.send({ sluice: 'listener', key: m.key } satisfies HandoverMessage, server);
-        else child.send({ sluice: 'listener', key: m.key, missing: true } satisfies HandoverMessage);
-      } else if (m.sluice === 'ready') finish(true, '');
+      if (isReadyMessage(m)) finish(true, '');
     });
     child.on('error', (e) => finish(false, `could not start the successor (${e.message})`));
     child.on('exit', (code, signal) => finish(false, `successor exited with ${code ?? signal} before it was ready`));

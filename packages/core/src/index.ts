@@ -14,3 +14,5 @@ export * from './udp-service.js';
 export * from './server-conf.js';
 export * from './server.js';
 export * from './handover.js';
+export * from './listener-handle.js';
+export * from './workers.js';

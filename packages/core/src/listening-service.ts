@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { SluiceError, errorTypeOfSystemError } from './error.js';
 import { type SocketAddress, digestOf } from './digest.js';
 import type { ListenerSource } from './handover.js';
+import { bindTcpHandle, bindUnixHandle, handleAddress, type ListenerHandle } from './listener-handle.js';
 import type { Logger } from './logger.js';
 import { parsePeerAddress, type TcpKeepalive } from './peer.js';
 import { Readiness, type Service } from './service.js';
@@ -46,7 +47,9 @@ interface Endpoint {
   key: string;
   unixPath?: string;
   /** Listens, on `inherited` (a listener handed over by the previous process) when given. */
-  listen(onSocket: (socket: Socket, unixPath?: string) => void, log: Logger, inherited: NetServer | undefined): Promise<NetServer>;
+  listen(onSocket: (socket: Socket, unixPath?: string) => void, log: Logger, inherited: ListenerHandle | undefined): Promise<NetServer>;
+  /** Binds without listening, for a supervisor whose workers accept. */
+  bind(): Promise<ListenerHandle> | ListenerHandle;
 }
 
 /**
@@ -60,6 +63,7 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
   private readonly endpoints: Endpoint[] = [];
   private readonly servers: NetServer[] = [];
   private readonly handedOver = new Set<NetServer>();
+  private readonly bound: Array<{ handle: ListenerHandle; endpoint: Endpoint }> = [];
   private readonly open = new Set<Socket>();
   private drained: (() => void) | undefined;
 
@@ -77,6 +81,7 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
         const server = createNetServer(serverSocketOptions(options), (s) => onSocket(s));
         return listenOn(server, inherited ?? { host, port, backlog: options.backlog, ipv6Only: options.ipv6Only }, `tcp ${addr}`);
       },
+      bind: () => bindTcpHandle(host, port),
     });
     return this;
   }
@@ -97,6 +102,7 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
         if (mode !== undefined) chmodSync(path, mode);
         return server;
       },
+      bind: () => bindUnixHandle(path, mode),
     });
     return this;
   }
@@ -108,15 +114,17 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
       key: `tls ${addr}`,
       listen: (onSocket, log, inherited) => {
         const server = createTlsServer({ ...serverSocketOptions(options), ...settings.serverOptions() });
-        settings.attach?.(server);
         server.on('secureConnection', (s: TLSSocket) => onSocket(s));
-        // A failed handshake is the client's problem: log it typed, never let it reach the process.
-        server.on('tlsClientError', (e: Error, s: TLSSocket) => {
+        // A failed handshake is the client's problem: typed and logged, never the process's. Settings
+        // that attach to the server (@sluice/tls) do that themselves; others get core's log line.
+        if (settings.attach) settings.attach(server);
+        else server.on('tlsClientError', (e: Error, s: TLSSocket) => {
           const peer = s.remoteAddress ? `${s.remoteAddress}:${s.remotePort}` : 'unknown peer';
           log.warn(`${this.name}: ${SluiceError.because('TLSHandshakeFailure', `TLS handshake with ${peer} on ${addr}`, e).intoDown().message}`);
         });
         return listenOn(server, inherited ?? { host, port, backlog: options.backlog, ipv6Only: options.ipv6Only }, `tls ${addr}`);
       },
+      bind: () => bindTcpHandle(host, port),
     });
     return this;
   }
@@ -127,8 +135,18 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
     return this;
   }
 
-  /** Where the service listens, once ready (ports resolved when 0 was asked for). */
+  /**
+   * Where the service listens, once ready (ports resolved when 0 was asked for). In a supervisor
+   * (`threads` > 1), the sockets it bound for its workers.
+   */
   get addresses(): SocketAddress[] {
+    if (this.servers.length === 0 && this.bound.length > 0) {
+      return this.bound.map(({ handle, endpoint }) => {
+        const a = handleAddress(handle);
+        if (!a) return { family: 'unix', address: endpoint.unixPath ?? '', port: 0 };
+        return { family: a.family === 'IPv6' ? 'IPv6' : 'IPv4', address: a.address, port: a.port };
+      });
+    }
     return this.servers.map((s) => {
       const a = s.address();
       if (typeof a === 'string') return { family: 'unix', address: a, port: 0 };
@@ -142,9 +160,31 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
     return this.open.size;
   }
 
-  /** The listeners by endpoint key, for handing over to a successor process. */
-  listeners(): Map<string, NetServer> {
-    return new Map(this.endpoints.map((e, i) => [e.key, this.servers[i]] as const).filter(([, s]) => s !== undefined));
+  /**
+   * The listening sockets by endpoint key, for handing over to a successor process. Raw handles, not
+   * servers: a `net.Server` sent over IPC starts listening (accepting) in the receiving process.
+   */
+  listeners(): Map<string, ListenerHandle> {
+    const out = new Map<string, ListenerHandle>();
+    for (const [i, e] of this.endpoints.entries()) {
+      const handle = (this.servers[i] as (NetServer & { _handle?: ListenerHandle | null }) | undefined)?._handle;
+      if (handle) out.set(e.key, handle);
+    }
+    return out;
+  }
+
+  /**
+   * Binds every endpoint without listening (or takes it from `inherit`), for a supervisor that hands
+   * the sockets to worker processes. Keyed like {@link ListeningService.listeners}.
+   */
+  async bindHandles(inherit?: ListenerSource): Promise<Map<string, ListenerHandle>> {
+    const out = new Map<string, ListenerHandle>();
+    for (const endpoint of this.endpoints) {
+      const handle = (await inherit?.take(endpoint.key)) ?? (await endpoint.bind());
+      this.bound.push({ handle, endpoint });
+      out.set(endpoint.key, handle);
+    }
+    return out;
   }
 
   /** Marks the listeners as handed over: closing them must leave the sockets to the successor. */
@@ -240,7 +280,7 @@ function listenAddress(addr: string): { host: string; port: number } {
   return a;
 }
 
-async function listenOn(server: NetServer, options: NetServer | { host?: string; port?: number; path?: string; backlog?: number; ipv6Only?: boolean }, what: string): Promise<NetServer> {
+async function listenOn(server: NetServer, options: ListenerHandle | { host?: string; port?: number; path?: string; backlog?: number; ipv6Only?: boolean }, what: string): Promise<NetServer> {
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

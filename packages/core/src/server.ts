@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import type { Server as NetServer } from 'node:net';
 import { ParentListeners, spawnSuccessor } from './handover.js';
+import { closeHandle, type ListenerHandle } from './listener-handle.js';
+import { WorkerSupervisor, isWorkerProcess } from './workers.js';
 import { ListeningService } from './listening-service.js';
 import { SluiceError } from './error.js';
 import { defaultLogger, type Logger } from './logger.js';
@@ -83,7 +84,10 @@ export class Server {
   private forceNow: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private upgrading: Promise<boolean> | undefined;
+  private handedOver = false;
   private pidFile: string | undefined;
+  /** With `threads` > 1: the sockets this supervisor binds and its workers accept on. */
+  private supervisedHandles: Map<string, ListenerHandle> | undefined;
 
   /** @throws SluiceError `ConfigError` / `FileReadError` for a bad configuration. */
   constructor(options: ServerOptions = {}) {
@@ -135,7 +139,7 @@ export class Server {
    * output to `error_log`, writes `pid_file`, and this process exits. Call before {@link Server.run}.
    */
   bootstrap(): void {
-    if (!this.configuration.daemon) return;
+    if (!this.configuration.daemon || isWorkerProcess()) return;
     // `-u` by hand only asks the running daemon to upgrade; it must not become one.
     if (this.args.upgrade && !ParentListeners.available()) return;
     if (process.env.SLUICE_DAEMONIZED === '1') {
@@ -160,8 +164,58 @@ export class Server {
    * server has shut down. A service that fails to start shuts the server down and rejects.
    */
   run(): Promise<void> {
-    this.running ??= this.runServices();
+    this.running ??= this.configuration.threads > 1 && !isWorkerProcess() ? this.supervise() : this.runServices();
     return this.running;
+  }
+
+  /**
+   * `threads` > 1: bind every listener (or take them over from a predecessor), run that many worker
+   * processes on them, replace any that dies, and pass signals on: SIGTERM/SIGINT stop the workers
+   * the same way, SIGQUIT/SIGHUP hand the sockets to a successor supervisor first.
+   */
+  private async supervise(): Promise<void> {
+    const parent = this.args.upgrade && ParentListeners.available() ? new ParentListeners() : undefined;
+    const handles = new Map<string, ListenerHandle>();
+    for (const s of this.services) if (s instanceof ListeningService) for (const [k, v] of await s.bindHandles(parent)) handles.set(k, v);
+    this.supervisedHandles = handles;
+    const workers = new WorkerSupervisor({
+      count: this.configuration.threads,
+      listeners: handles,
+      log: this.log,
+      outputFile: this.pidFile ? (this.configuration.error_log ?? undefined) : undefined,
+    });
+    const onTerm = () => this.shutdown('graceful');
+    const onInt = () => this.shutdown('fast');
+    const onQuit = () => void this.upgrade();
+    if (this.handleSignals) {
+      process.on('SIGTERM', onTerm);
+      process.on('SIGINT', onInt);
+      process.on('SIGQUIT', onQuit);
+      process.on('SIGHUP', onQuit);
+    }
+    try {
+      // From the first moment of a shutdown, a worker that exits is not replaced.
+      this.shutdownController.signal.addEventListener('abort', () => workers.stopReplacing(), { once: true });
+      await workers.start();
+      this.log.info(`supervising ${this.configuration.threads} workers: ${workers.pids.join(', ')}`);
+      for (const s of this.services) s.readiness.markReady();
+      parent?.ready();
+      const signal = this.shutdownController.signal;
+      if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      const conf = this.configuration;
+      const boundMs = 1000 * ((conf.grace_period_seconds ?? DEFAULT_GRACE_PERIOD_SECONDS) + (conf.graceful_shutdown_timeout_seconds ?? DEFAULT_GRACEFUL_SHUTDOWN_TIMEOUT_SECONDS));
+      await workers.stop(this.kind === 'fast' ? 'SIGINT' : 'SIGTERM', this.kind === 'fast' ? 1000 * (conf.graceful_shutdown_timeout_seconds ?? DEFAULT_GRACEFUL_SHUTDOWN_TIMEOUT_SECONDS) : boundMs);
+    } finally {
+      if (this.handleSignals) {
+        process.off('SIGTERM', onTerm);
+        process.off('SIGINT', onInt);
+        process.off('SIGQUIT', onQuit);
+        process.off('SIGHUP', onQuit);
+      }
+    }
+    // Unix sockets handed to a successor keep their path (see ListeningService.closeListener); a
+    // supervisor that is simply stopping closes them, which removes the socket files.
+    if (!this.handedOver) for (const h of handles.values()) closeHandle(h);
   }
 
   /**
@@ -176,8 +230,8 @@ export class Server {
 
   private async handOver(): Promise<boolean> {
     if (this.shutdownController.signal.aborted) return false;
-    const listeners = new Map<string, NetServer>();
-    for (const s of this.services) if (s instanceof ListeningService) for (const [k, v] of s.listeners()) listeners.set(k, v);
+    const listeners = this.supervisedHandles ?? new Map<string, ListenerHandle>();
+    if (!this.supervisedHandles) for (const s of this.services) if (s instanceof ListeningService) for (const [k, v] of s.listeners()) listeners.set(k, v);
     // Pingora keeps the old pid file as `<pid_file>.old` while the old process drains.
     const oldPidFile = this.pidFile ? `${this.pidFile}.old` : undefined;
     if (this.pidFile && oldPidFile && existsSync(this.pidFile)) renameSync(this.pidFile, oldPidFile);
@@ -193,6 +247,7 @@ export class Server {
       return false;
     }
     if (oldPidFile) this.pidFile = oldPidFile;
+    this.handedOver = true;
     for (const s of this.services) if (s instanceof ListeningService) s.markHandedOver();
     this.shutdown('graceful');
     return true;
@@ -256,7 +311,10 @@ export class Server {
   private async runServices(): Promise<void> {
     const onTerm = () => this.shutdown('graceful');
     const onInt = () => this.shutdown('fast');
-    const onQuit = () => void this.upgrade();
+    // A worker leaves upgrades to its supervisor, and drains if the supervisor goes away.
+    const worker = isWorkerProcess();
+    const onQuit = worker ? () => {} : () => void this.upgrade();
+    if (worker) process.once('disconnect', onTerm);
     if (this.handleSignals) {
       process.on('SIGTERM', onTerm);
       process.on('SIGINT', onInt);
@@ -264,7 +322,7 @@ export class Server {
       process.on('SIGHUP', onQuit);
     }
     const signal = this.shutdownController.signal;
-    const parent = this.args.upgrade && ParentListeners.available() ? new ParentListeners() : undefined;
+    const parent = (this.args.upgrade || worker) && ParentListeners.available() ? new ParentListeners() : undefined;
     let startFailure: unknown;
     const runs = this.services.map(async (service) => {
       try {

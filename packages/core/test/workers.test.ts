@@ -1,0 +1,112 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { connect } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fixture, runTs, waitFor } from './helpers/child.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sluice-workers-'));
+
+/** One request on a new connection; resolves to the answering worker's pid, or 0 on failure. */
+function request(port: number, line: string): Promise<number> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    let got = '';
+    s.on('data', (d) => (got += d));
+    s.on('error', () => resolve(0));
+    s.on('close', () => {
+      const m = new RegExp(`^done ${line} from (\\d+)\\n$`).exec(got);
+      resolve(m ? Number(m[1]) : 0);
+    });
+    s.write(`${line}\n`);
+    setTimeout(() => s.destroy(), 10_000).unref();
+  });
+}
+
+function load(port: number, parallel = 4) {
+  const counts = { ok: 0, failed: 0, byPid: new Map<number, number>() };
+  let running = true;
+  const loops = Array.from({ length: parallel }, async (_, id) => {
+    for (let n = 0; running; n++) {
+      const pid = await request(port, `c${id}-${n}`);
+      if (pid) {
+        counts.ok++;
+        counts.byPid.set(pid, (counts.byPid.get(pid) ?? 0) + 1);
+      } else counts.failed++;
+    }
+  });
+  return { counts, stop: async () => ((running = false), await Promise.all(loops)) };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until(cond: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await sleep(20);
+  }
+}
+
+const workers = suite('threads: N worker processes');
+
+workers('workers share the listener, a crashed worker is replaced, upgrade and SIGTERM cover all workers', async () => {
+  const conf = join(dir, 'w.yaml');
+  writeFileSync(conf, 'version: 1\nthreads: 2\ngrace_period_seconds: 10\n');
+  const run = runTs(fixture('slow-server.ts'), ['-c', conf], { SLOW_MS: '5', ANSWER_PID: '1' });
+  const sup = await waitFor(run.output, /supervising 2 workers: (\d+), (\d+)/);
+  const [w1, w2] = [Number(sup[1]), Number(sup[2])];
+  const port = Number((await waitFor(run.output, /listening (\d+) pid/))[1]);
+  const supervisor = run.child.pid!;
+  assert.ok(![w1, w2].includes(supervisor), 'the supervisor serves nothing itself');
+
+  const traffic = load(port);
+  try {
+    await until(() => traffic.counts.ok > 200);
+    assert.ok(traffic.counts.byPid.has(w1) && traffic.counts.byPid.has(w2), `both workers served: ${[...traffic.counts.byPid]}`);
+    assert.not.ok(traffic.counts.byPid.has(supervisor));
+
+    // A worker dies: requests in flight on it are lost (at most one per client loop), the other keeps
+    // serving, and a replacement comes up.
+    assert.is(traffic.counts.failed, 0);
+    process.kill(w1, 'SIGKILL');
+    await waitFor(run.output, new RegExp(`worker 1 \\(pid ${w1}\\) exited with SIGKILL; replacing it`));
+    await until(() => [...run.output().matchAll(/listening \d+ pid (\d+)/g)].length >= 4); // supervisor, 2 workers, replacement
+    const before = traffic.counts.ok;
+    await until(() => traffic.counts.ok > before + 100);
+    const lostToCrash = traffic.counts.failed;
+    assert.ok(lostToCrash <= 4, `only in-flight requests of the killed worker fail, lost ${lostToCrash}`);
+
+    // Upgrade: a new supervisor with new workers takes the socket; the old ones drain and exit.
+    process.kill(supervisor, 'SIGQUIT');
+    await until(() => (run.output().match(/supervising 2 workers/g) ?? []).length === 2);
+    const second = [...run.output().matchAll(/supervising 2 workers: (\d+), (\d+)/g)][1];
+    const [n1, n2] = [Number(second[1]), Number(second[2])];
+    await run.exited; // the old supervisor exits once its workers drained
+    assert.not.ok(alive(w2), 'old workers exited');
+    const mark = traffic.counts.ok;
+    await until(() => traffic.counts.ok > mark + 100);
+    const lateByPid = new Map(traffic.counts.byPid);
+    assert.ok((lateByPid.get(n1) ?? 0) + (lateByPid.get(n2) ?? 0) > 0, 'the new workers serve');
+    await traffic.stop();
+    assert.is(traffic.counts.failed - lostToCrash, 0, `upgrade failed ${traffic.counts.failed - lostToCrash} of ${traffic.counts.ok + traffic.counts.failed}`);
+
+    // SIGTERM to the new supervisor stops its workers too.
+    const newSupervisor = Number(/upgrade: successor (\d+) is serving/.exec(run.output())![1]);
+    process.kill(newSupervisor, 'SIGTERM');
+    await until(() => !alive(newSupervisor) && !alive(n1) && !alive(n2));
+  } finally {
+    await traffic.stop();
+  }
+});
+
+workers.run();
