@@ -19,6 +19,7 @@ export {
   Http2ServerStream,
   serveHttp2,
   type Http2RequestHandler,
+  type Http2ServerAppOptions,
   type Http2ServerOptions,
   type ServeHttp2Options,
 } from './server-session.js';

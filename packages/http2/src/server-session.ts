@@ -1,5 +1,6 @@
 // The server side of HTTP/2 (RFC 9113 §8): each request stream becomes a core RequestHeader and
 // a body to read; the handler answers with a core ResponseHeader, body and trailers.
+import type { TLSSocket } from 'node:tls';
 import { HeaderMap, RequestHeader, type ResponseHeader, type ServerApp, type Stream } from '@sluice/core';
 import { Http2Connection, type Http2ConnectionOptions } from './connection.js';
 import { ErrorCode, Http2Error } from './error.js';
@@ -191,20 +192,41 @@ export function serveHttp2(transport: Stream, handler: Http2RequestHandler, opti
   return closed;
 }
 
+/** Options of {@link Http2ServerApp}: the connection's, plus where TLS connections that chose another protocol go. */
+export interface Http2ServerAppOptions extends Http2ServerOptions {
+  /**
+   * Serves TLS connections whose ALPN chose something other than "h2" (e.g. "http/1.1" with
+   * @sluice/tls `enableH2()`, which offers both). Without it such connections are closed.
+   */
+  fallback?: ServerApp;
+}
+
 /**
- * An HTTP/2 {@link ServerApp} for core's ListeningService: every connection is served as HTTP/2;
- * a service shutdown sends the two-step GOAWAY and lets streams in progress finish.
+ * An HTTP/2 {@link ServerApp} for core's ListeningService: every connection is served as HTTP/2
+ * (h2c with prior knowledge, or TLS where ALPN chose "h2"); a service shutdown sends the two-step
+ * GOAWAY and lets streams in progress finish.
  */
 export class Http2ServerApp implements ServerApp {
   private readonly handler: Http2RequestHandler;
-  private readonly options: Http2ServerOptions;
+  private readonly options: Http2ServerAppOptions;
 
-  constructor(handler: Http2RequestHandler, options: Http2ServerOptions = {}) {
+  constructor(handler: Http2RequestHandler, options: Http2ServerAppOptions = {}) {
     this.handler = handler;
     this.options = options;
   }
 
-  processNewConnection(stream: Stream, shutdown: AbortSignal): Promise<void> {
+  processNewConnection(stream: Stream, shutdown: AbortSignal): Promise<void> | void {
+    const socket = stream.socket as TLSSocket;
+    if (socket.encrypted === true && socket.alpnProtocol !== 'h2') {
+      const fallback = this.options.fallback;
+      if (fallback !== undefined) return fallback.processNewConnection(stream, shutdown);
+      stream.destroy();
+      return;
+    }
     return serveHttp2(stream, this.handler, { ...this.options, shutdown });
+  }
+
+  cleanup(): Promise<void> | void {
+    return this.options.fallback?.cleanup?.();
   }
 }

@@ -36,9 +36,15 @@ function get(client: http2.ClientHttp2Session, path: string): Promise<{ status: 
 
 const app = suite('Http2ServerApp on ListeningService');
 const shutdown = new AbortController();
-const service = new ListeningService('h2', new Http2ServerApp(handler))
+// HTTP/1.1 by ALPN goes to the fallback app: here a fixed response.
+const fallback = {
+  processNewConnection(stream: import('@sluice/core').Stream): void {
+    stream.socket.once('data', () => stream.socket.end('HTTP/1.1 200 OK\r\ncontent-length: 8\r\nconnection: close\r\n\r\nfallback'));
+  },
+};
+const service = new ListeningService('h2', new Http2ServerApp(handler, { fallback }))
   .addTcp('127.0.0.1:0')
-  .addTls('127.0.0.1:0', { serverOptions: () => ({ cert, key, ALPNProtocols: ['h2'] }) });
+  .addTls('127.0.0.1:0', { serverOptions: () => ({ cert, key, ALPNProtocols: ['h2', 'http/1.1'] }) });
 let running: Promise<void>;
 
 app.before(async () => {
@@ -71,6 +77,20 @@ app('TLS with ALPN h2', async () => {
   } finally {
     client.close();
   }
+});
+
+app('TLS with ALPN http/1.1 goes to the fallback app', async () => {
+  const https = await import('node:https');
+  const body = await new Promise<string>((resolve, reject) => {
+    https
+      .get({ host: '127.0.0.1', servername: 'localhost', port: service.addresses[1].port, path: '/', ca: cert, ALPNProtocols: ['http/1.1'], agent: false }, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve(text));
+      })
+      .on('error', reject);
+  });
+  assert.is(body, 'fallback');
 });
 
 app('service shutdown: GOAWAY, the stream in progress completes, the service stops', async () => {
