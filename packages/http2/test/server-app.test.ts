@@ -82,8 +82,10 @@ app('TLS with ALPN h2', async () => {
 app('TLS with ALPN http/1.1 goes to the fallback app', async () => {
   const https = await import('node:https');
   const body = await new Promise<string>((resolve, reject) => {
+    const options: import('node:https').RequestOptions = { host: '127.0.0.1', servername: 'localhost', port: service.addresses[1].port, path: '/', ca: cert, agent: false };
+    Object.assign(options, { ALPNProtocols: ['http/1.1'] });
     https
-      .get({ host: '127.0.0.1', servername: 'localhost', port: service.addresses[1].port, path: '/', ca: cert, ALPNProtocols: ['http/1.1'], agent: false }, (res) => {
+      .get(options, (res) => {
         let text = '';
         res.on('data', (d: Buffer) => (text += d.toString()));
         res.on('end', () => resolve(text));
