@@ -303,6 +303,7 @@ export class Http2Connection implements StreamOwner, FrameHandler {
     const id = this.nextLocalStreamId;
     this.nextLocalStreamId += 2;
     const stream = this.newStream(id);
+    stream.headRequest = fields[1] === 'HEAD' && fields[0] === ':method';
     this.localStreamCount++;
     this.streams.set(id, stream);
     this.idleSince = 0;
@@ -824,7 +825,8 @@ export class Http2Connection implements StreamOwner, FrameHandler {
           (stream.informational ??= []).push(fields);
           return;
         }
-        stream.contentLength = this.lengthOut[0];
+        // RFC 9110 §8.6: after HEAD or a 304, content-length describes a body that is not sent.
+        stream.contentLength = stream.headRequest || status === 304 ? -1 : this.lengthOut[0];
         stream.deliverHeaders(fields);
         if (endStream) {
           if (stream.contentLength > 0) {

@@ -37,8 +37,10 @@ export class Http2Stream {
   trailers: string[] | null = null;
   /** Why the stream ended abnormally: RST_STREAM from either side, or the connection's end. */
   error: Http2Error | Error | null = null;
-  /** content-length of the received message, -1 when absent. */
+  /** content-length of the received message, -1 when absent or not describing this message's body. */
   contentLength = -1;
+  /** A HEAD request (client): the response's content-length describes a body that is not sent (RFC 9110 §8.6). */
+  headRequest = false;
   /** DATA octets received (padding excluded). */
   bytesReceived = 0;
   /** DATA octets sent. */

@@ -117,6 +117,22 @@ clientSide('GOAWAY with a lower last stream id: later streams fail with a retrya
   peer.close();
 });
 
+clientSide('content-length on a HEAD response or a 304 describes a body that is not sent: accepted', async () => {
+  const { client, peer, encoder } = await pair();
+  const head = client.sendRequest(RequestHeader.build('HEAD', '/h').insertHeader('Host', 'test'), { endStream: true });
+  const cached = get(client, '/c');
+  peer.send(
+    frame(T.HEADERS, F.END_HEADERS | F.END_STREAM, 1, encoder.encode([':status', '200', 'content-length', '1234'])),
+    frame(T.HEADERS, F.END_HEADERS | F.END_STREAM, 3, encoder.encode([':status', '304', 'content-length', '99'])),
+  );
+  assert.is((await head.readResponseHeader()).header('content-length'), '1234');
+  assert.is((await head.readBody()).length, 0);
+  assert.is((await cached.readResponseHeader()).status, 304);
+  assert.is((await cached.readBody()).length, 0);
+  client.connection.close();
+  peer.close();
+});
+
 clientSide('1xx informational responses are kept apart from the final response', async () => {
   const { client, peer, encoder } = await pair();
   const stream = get(client);
