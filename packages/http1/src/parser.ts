@@ -1,7 +1,9 @@
-import { HeaderMap, RequestHeader, ResponseHeader, TOKEN_CHARS } from '@sluice/core';
+import { HeaderMap, RequestHeader, ResponseHeader } from '@sluice/core';
 import type { HttpVersion } from '@sluice/core';
 import { H1ParseError, H1_ERRORS } from './error.js';
 import type { H1ErrorKind } from './error.js';
+import { COLON, CR, HTAB, LF, MAX_SAFE, REASON_CHARS, SCHEME_CHARS, SP, TOKEN, URL_CHARS, VALUE_CHARS, equalsLower, overflowOffset } from './chars.js';
+import { parseChunkSizeLine } from './chunked.js';
 
 /** Limits of {@link Http1Parser}; every one has a safe default. */
 export interface Http1ParserOptions {
@@ -51,54 +53,11 @@ const S_CLOSED = 8; // after a message that ends the connection
 const S_UPGRADED = 9; // the rest of the stream belongs to another protocol
 const S_FAILED = 10;
 
-const CR = 0x0d;
-const LF = 0x0a;
-const SP = 0x20;
-const HTAB = 0x09;
-const COLON = 0x3a;
-
-/** Field-value bytes llhttp accepts in strict mode: HTAB, SP..~ and obs-text (RFC 9110 §5.5); not DEL. */
-const VALUE_CHARS = new Uint8Array(256);
-/** Request-target bytes: visible ASCII (RFC 9112 §3.2 with RFC 3986); llhttp rejects obs-text too. */
-const URL_CHARS = new Uint8Array(256);
-/** Reason-phrase bytes: RFC 9112 §4 says HTAB, SP, VCHAR, obs-text; llhttp takes any but CR and LF. */
-const REASON_CHARS = new Uint8Array(256);
-/** quoted-string content of a chunk extension (RFC 9110 §5.6.4): qdtext. */
-const QDTEXT = new Uint8Array(256);
-/** RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
-const SCHEME_CHARS = new Uint8Array(256);
-for (let c = 0; c < 256; c++) {
-  const l = c | 0x20;
-  if ((l >= 0x61 && l <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e) SCHEME_CHARS[c] = 1;
-}
-/** Hex digit values, -1 for other bytes. */
-const HEX = new Int8Array(256).fill(-1);
-for (let c = 0x20; c <= 0xff; c++) {
-  VALUE_CHARS[c] = REASON_CHARS[c] = QDTEXT[c] = 1;
-  if (c > 0x20 && c < 0x7f) URL_CHARS[c] = 1;
-}
-VALUE_CHARS[0x7f] = REASON_CHARS[0x7f] = QDTEXT[0x7f] = 0;
-VALUE_CHARS[HTAB] = QDTEXT[HTAB] = 1;
-for (let c = 0; c < 0x20; c++) if (c !== CR && c !== LF) REASON_CHARS[c] = 1;
-REASON_CHARS[0x7f] = 1;
-QDTEXT[0x22] = QDTEXT[0x5c] = 0;
-for (let c = 0; c < 10; c++) HEX[0x30 + c] = c;
-for (let c = 0; c < 6; c++) HEX[0x41 + c] = HEX[0x61 + c] = 10 + c;
-
-const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 /** A chunk up to this size is taken as text whole, without looking for the end of the head first. */
 const SMALL_CHUNK = 2048;
-/** Core's tchar table, held in this module so hot loops load it from a local. */
-const TOKEN: Uint8Array = TOKEN_CHARS;
 
 type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
-
-/** Whether `data[at, at+lower.length)` equals the lowercase ASCII `lower`, ignoring case. */
-function equalsLower(data: Buffer, at: number, lower: string): boolean {
-  for (let i = 0; i < lower.length; i++) if ((data[at + i] | 0x20) !== lower.charCodeAt(i)) return false;
-  return true;
-}
 
 /** The method as a shared string for the common ones, so a GET allocates nothing. */
 function methodString(data: Latin1Buffer, start: number, end: number): string {
@@ -154,6 +113,8 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
   private upgradeHeader = false;
   private remaining = 0;
   private bodyBytes = 0;
+  /** Where parseChunkSizeLine leaves the size it read. */
+  private readonly chunk = { size: 0 };
   // The head as one Latin-1 string when it arrived whole: field names and values are cut from it,
   // which costs far less than a latin1Slice() call per string.
   private headText = '';
@@ -373,7 +334,7 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
   private requestLine(data: Latin1Buffer, start: number, end: number, base: number): number {
     const limit = start + this.maxStartLineBytes;
     let i = start;
-    while (i < end && TOKEN_CHARS[data[i]] === 1) i++;
+    while (i < end && TOKEN[data[i]] === 1) i++;
     if (i === end) return this.partialStartLine(end, limit, base);
     if (i === start) this.fail(H1_ERRORS.INVALID_METHOD, 'invalid method', base + i);
     if (data[i] !== SP) this.fail(H1_ERRORS.INVALID_METHOD, 'expected space after method', base + i);
@@ -755,66 +716,11 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
     this.handler.onMessageComplete();
   }
 
-  // RFC 9112 §7.1: chunk-size [ chunk-ext ] CRLF; chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] )
-  // llhttp admits no whitespace in it, so neither do we.
+  // RFC 9112 §7.1: the chunk-size line; then the chunk's data, or the trailer section after size 0.
   private chunkSizeLine(data: Buffer, start: number, end: number, base: number): number {
-    const limit = start + this.maxChunkLineBytes;
-    let i = start;
-    let size = 0;
-    while (i < end) {
-      const h = HEX[data[i]];
-      if (h < 0) break;
-      size = size * 16 + h;
-      if (size > MAX_SAFE) {
-        const at = overflowOffset(data, start, end, 16);
-        if (at === end) return this.partialChunkLine(end, limit, base); // where it overflows 64 bits is not known yet
-        this.fail(H1_ERRORS.INVALID_CHUNK_SIZE, 'chunk size overflow', base + at);
-      }
-      i++;
-    }
-    if (i === end) return this.partialChunkLine(end, limit, base);
-    if (i === start) this.fail(H1_ERRORS.INVALID_CHUNK_SIZE, 'invalid character in chunk size', base + i);
-    while (data[i] === 0x3b) {
-      i++;
-      const nameStart = i;
-      while (i < end && TOKEN_CHARS[data[i]] === 1) i++;
-      if (i === end) return this.partialChunkLine(end, limit, base);
-          // llhttp admits empty names (";=v", ";;") and empty values (";n="); we follow it.
-      if (i === nameStart && data[i] !== 0x3d && data[i] !== 0x3b) this.failInChunkExtension(data, 'invalid character in chunk extension name', base, i);
-      if (data[i] === 0x3d) {
-        i++;
-        if (i === end) return this.partialChunkLine(end, limit, base);
-        if (data[i] === 0x22) {
-          i++;
-          for (;;) {
-            if (i === end) return this.partialChunkLine(end, limit, base);
-            const q = data[i];
-            if (q === 0x22) break;
-            if (q === 0x5c) {
-              if (++i === end) return this.partialChunkLine(end, limit, base);
-              if (VALUE_CHARS[data[i]] === 0) this.fail(H1_ERRORS.INVALID_CHUNK_EXTENSION, 'invalid quoted-pair in chunk extension', base + i + 1);
-            } else if (QDTEXT[q] === 0) this.fail(H1_ERRORS.INVALID_CHUNK_EXTENSION, 'invalid character in chunk extension quoted value', base + i + 1);
-            i++;
-          }
-          i++;
-          if (i === end) return this.partialChunkLine(end, limit, base);
-          // After a closing quote llhttp reports a stray byte where it is.
-          if (data[i] !== 0x3b && data[i] !== CR && data[i] !== LF) this.fail(H1_ERRORS.INVALID_CHUNK_EXTENSION, 'invalid character after chunk extension quoted value', base + i);
-        } else {
-          const valueStart = i;
-          while (i < end && TOKEN_CHARS[data[i]] === 1) i++;
-          if (i === end) return this.partialChunkLine(end, limit, base);
-          if (i === valueStart && data[i] !== CR && data[i] !== 0x3b) this.failInChunkExtension(data, 'invalid character in chunk extension value', base, i);
-        }
-      }
-      if (data[i] !== 0x3b && data[i] !== CR) this.failInChunkExtension(data, 'invalid character in chunk extensions', base, i);
-    }
-    if (data[i] === LF) this.fail(H1_ERRORS.CR_EXPECTED, 'expected CR before LF after chunk size', base + i + 1);
-    // llhttp reports whitespace after the size one byte on, other bytes where they are.
-    if (data[i] !== CR) this.fail(H1_ERRORS.INVALID_CHUNK_SIZE, 'invalid character in chunk size', base + i + (data[i] === SP || data[i] === HTAB ? 1 : 0));
-    if (i + 1 === end) return this.partialChunkLine(end, limit, base);
-    if (data[i + 1] !== LF) this.fail(H1_ERRORS.LF_EXPECTED, 'expected LF after chunk size', base + i + 1);
-    if (i + 2 > limit) this.fail(H1_ERRORS.CHUNK_LINE_TOO_LONG, 'chunk-size line too long', base + limit);
+    const next = parseChunkSizeLine(data, start, end, base, this.maxChunkLineBytes, this.chunk);
+    if (next < 0) return next;
+    const size = this.chunk.size;
     this.bodyBytes += size;
     if (this.bodyBytes > this.maxBodyBytes) this.fail(H1_ERRORS.BODY_TOO_LARGE, `chunked body exceeds ${this.maxBodyBytes} bytes`, base + start);
     if (size === 0) {
@@ -824,18 +730,7 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
       this.remaining = size;
       this.state = S_CHUNK_DATA;
     }
-    return i + 2;
-  }
-
-  /** A bad byte in chunk extensions: a bare LF is where llhttp expected CR; others it reports one on. */
-  private failInChunkExtension(data: Buffer, reason: string, base: number, i: number): never {
-    if (data[i] === LF) this.fail(H1_ERRORS.CR_EXPECTED, 'expected CR before LF in chunk extensions', base + i);
-    return this.fail(H1_ERRORS.INVALID_CHUNK_EXTENSION, reason, base + i + 1);
-  }
-
-  private partialChunkLine(end: number, limit: number, base: number): number {
-    if (end > limit) this.fail(H1_ERRORS.CHUNK_LINE_TOO_LONG, 'chunk-size line too long', base + limit);
-    return -1;
+    return next;
   }
 }
 
@@ -859,24 +754,4 @@ function isFramingFieldName(data: Buffer, from: number, to: number): boolean {
     (len === 10 && equalsLower(data, from, 'connection')) ||
     (len === 7 && equalsLower(data, from, 'upgrade'))
   );
-}
-
-const U64_MAX = (1n << 64n) - 1n;
-
-/**
- * Where a number too big for exact arithmetic (> 2^53) is reported: one past the digit that overflows
- * 64 bits, as llhttp reports it, or the end of its digits when it fits 64 bits but not 53 (a deliberate
- * difference: JavaScript counts bytes in doubles; see README).
- */
-function overflowOffset(data: Buffer, from: number, to: number, radix: 10 | 16): number {
-  let n = 0n;
-  const r = BigInt(radix);
-  let i = from;
-  for (; i < to; i++) {
-    const d = HEX[data[i]];
-    if (d < 0 || d >= radix) break;
-    n = n * r + BigInt(d);
-    if (n > U64_MAX) return i + 1;
-  }
-  return i;
 }
