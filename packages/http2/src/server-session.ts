@@ -112,14 +112,8 @@ export class Http2ServerSession {
       handlerFailed(serverStream, error);
       return;
     }
-    if (result !== undefined && typeof result.then === 'function') {
-      result.then(
-        () => handlerDone(serverStream),
-        (error: unknown) => handlerFailed(serverStream, error),
-      );
-    } else {
-      handlerDone(serverStream);
-    }
+    if (result !== undefined && typeof result.then === 'function') void settle(serverStream, result);
+    else handlerDone(serverStream);
   }
 
   /** Starts reading; returns the Promise that settles when the connection has closed. */
@@ -132,6 +126,17 @@ export class Http2ServerSession {
   shutdown(): void {
     this.connection.shutdown();
   }
+}
+
+/** Waits for an async handler without a closure per request. */
+async function settle(stream: Http2ServerStream, result: Promise<void>): Promise<void> {
+  try {
+    await result;
+  } catch (error) {
+    handlerFailed(stream, error);
+    return;
+  }
+  handlerDone(stream);
 }
 
 /** After the handler: end a response it left open; tell a client still sending that we are done (§8.1). */
