@@ -40,6 +40,7 @@ export class Stream {
   private idleWatcher: ((event: IdleEvent) => void) | undefined;
   private reading = false;
   private detached = false;
+  private draining: Promise<void> | undefined;
 
   constructor(socket: Socket, digest?: Digest, timeouts: StreamTimeouts = {}) {
     this.socket = socket;
@@ -120,9 +121,17 @@ export class Stream {
     return this.drain();
   }
 
-  /** Waits until the socket's write buffer has drained (bounded by `writeTimeoutMs`). */
+  /**
+   * Waits until the socket's write buffer has drained (bounded by `writeTimeoutMs`). Concurrent
+   * waiters (many HTTP/2 streams on one connection) share one wait.
+   */
   drain(): Promise<void> {
     if (!this.socket.writableNeedDrain) return Promise.resolve();
+    this.draining ??= this.waitForDrain().finally(() => (this.draining = undefined));
+    return this.draining;
+  }
+
+  private waitForDrain(): Promise<void> {
     return new Promise((resolve, reject) => {
       const socket = this.socket;
       let timer: NodeJS.Timeout | undefined;

@@ -117,7 +117,12 @@ streams('write backpressure returns a promise; write timeout is WriteTimedout', 
   let pending: Promise<void> | undefined;
   for (let i = 0; i < 64 && !pending; i++) pending = stream.write(chunk);
   assert.ok(pending, 'a full socket asks the writer to wait');
+  const listenersBefore = stream.socket.listenerCount('drain');
+  const waiters = Array.from({ length: 50 }, () => stream.drain());
+  assert.ok(waiters.every((w) => w === waiters[0]), 'concurrent waiters share one wait');
+  assert.is(stream.socket.listenerCount('drain'), listenersBefore, 'no listener per waiter');
   await rejectsWith(pending!, 'WriteTimedout');
+  for (const w of waiters) await rejectsWith(w, 'WriteTimedout');
   await srv.close();
 });
 
