@@ -51,6 +51,11 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
     if (early.length > 0) this.leftover = early.length === 1 ? early[0] : Buffer.concat(early);
   }
 
+  /** Whether bytes of a next message are already here (a pipelined request). */
+  get holding(): boolean {
+    return this.leftover !== null;
+  }
+
   /** The error that ended reading, if any (a parse error, a socket error). */
   get error(): Error | null {
     return this.failure;

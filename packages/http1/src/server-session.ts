@@ -217,7 +217,8 @@ export class ServerSession extends Http1Session<RequestHeader> {
       bytes.copy(whole, head.length);
       this.bytesSent += bytes.length;
       this.responseState = R_DONE;
-      return this.write(whole);
+      // Alone, it goes straight out; with pipelined requests waiting, it joins their batch.
+      return this.corked || this.reader.holding ? this.write(whole) : this.stream.write(whole);
     }
     this.writeResponseHeader(res);
     if (bytes !== undefined && bytes.length > 0) this.writeBody(bytes);

@@ -25,7 +25,7 @@ export abstract class Http1Session<Head extends RequestHeader | ResponseHeader> 
   protected readonly bodyTimeoutMs: number;
   protected bytesRead = 0;
   protected bytesSent = 0;
-  private corked = false;
+  protected corked = false;
 
   protected constructor(stream: Stream, kind: Head extends RequestHeader ? 'request' : 'response', options: Http1SessionOptions) {
     this.stream = stream;
