@@ -172,6 +172,35 @@ edges('an upstream that answers early (413) without reading the upload: the answ
   }
 });
 
+edges('a slow streaming upstream: each piece reaches the client as it is sent, not at the end', async (ctx) => {
+  const { request: httpRequest } = await import('node:http');
+  const slow = await startOrigin((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+    res.write('data: one\n\n');
+    setTimeout(() => res.write('data: two\n\n'), 300);
+    setTimeout(() => res.end('data: three\n\n'), 600);
+  });
+  try {
+    const p = await startProxy({ newCtx: () => null, upstreamPeer: () => peerOf(slow.port) });
+    ctx.proxies.push(p);
+    const arrivals = await new Promise<Array<[string, number]>>((resolve, reject) => {
+      const started = Date.now();
+      const got: Array<[string, number]> = [];
+      httpRequest({ host: '127.0.0.1', port: p.port, path: '/events' }, (res) => {
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => got.push([d.trim(), Date.now() - started]));
+        res.on('end', () => resolve(got));
+      })
+        .on('error', reject)
+        .end();
+    });
+    assert.equal(arrivals.map(([d]) => d), ['data: one', 'data: two', 'data: three']);
+    assert.ok(arrivals[0][1] < arrivals[1][1] - 150, `first piece came ${arrivals[0][1]} ms in, second ${arrivals[1][1]} ms`);
+  } finally {
+    await slow.close();
+  }
+});
+
 edges('a request target with absolute-form is forwarded as received', async (ctx) => {
   const p = await startProxy({ newCtx: () => null, upstreamPeer: () => peerOf(ctx.origin.port) });
   ctx.proxies.push(p);
