@@ -1,7 +1,7 @@
 // The order in which ProxyHttp phases run, sync and async, on success, on an early answer and on failure.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ResponseHeader, SluiceError } from '@sluice/core';
+import { HeaderMap, ResponseHeader, SluiceError } from '@sluice/core';
 import type { ProxyHttp, Session } from '../src/index.js';
 import { closedPort, peerOf, request, startOrigin, startProxy } from './helpers/net.js';
 import type { Origin, RunningProxy } from './helpers/net.js';
@@ -261,6 +261,43 @@ facts('newCtx throwing answers 500 and the proxy keeps serving', async (ctx) => 
   ctx.proxies.push(p);
   assert.is((await request(p.port)).status, 500);
   assert.is((await request(p.port)).status, 200);
+});
+
+facts('a filter answering with a chunked body and trailers through the Session API', async (ctx) => {
+  const p = await startProxy<null>({
+    newCtx: () => null,
+    upstreamPeer: () => peerOf(ctx.origin.port),
+    requestFilter: async (session) => {
+      const res = ResponseHeader.build(200);
+      res.insertHeader('Trailer', 'X-Checksum');
+      await session.writeResponseHeader(res);
+      await session.writeResponseBody(Buffer.from('part one, '), false);
+      await session.writeResponseBody(Buffer.from('part two'), false);
+      const trailers = new HeaderMap().append('X-Checksum', 'abc123');
+      await session.writeResponseTrailers(trailers);
+      return true;
+    },
+  });
+  ctx.proxies.push(p);
+  const r = await request(p.port);
+  assert.is(r.headers['transfer-encoding'], 'chunked');
+  assert.is(r.body.toString(), 'part one, part two');
+  assert.is(r.trailers['x-checksum'], 'abc123');
+});
+
+facts('after a 502 the downstream connection serves the next request', async (ctx) => {
+  const { Agent } = await import('node:http');
+  const dead = await closedPort();
+  let first = true;
+  const p = await startProxy<null>({ newCtx: () => null, upstreamPeer: () => peerOf(first ? ((first = false), dead) : ctx.origin.port), failToConnect: (_s, _p, _c, e) => e.setRetry(false) });
+  ctx.proxies.push(p);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const a = await request(p.port, { agent });
+  const b = await request(p.port, { agent });
+  agent.destroy();
+  assert.is(a.status, 502);
+  assert.is.not(a.headers.connection, 'close', 'the 502 keeps the connection');
+  assert.is(b.status, 200);
 });
 
 facts('an HTTPStatus error thrown by a filter is answered with its status', async (ctx) => {
