@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SluiceError, TransportConnector, defaultLogger, toSluiceError } from '@sluice/core';
 import type { HttpPeer, Logger, ServerApp, Stream, ResponseHeader } from '@sluice/core';
@@ -31,6 +32,10 @@ export interface HttpProxyOptions {
 }
 
 function ignore(): void {}
+
+function uncork(socket: Socket): void {
+  socket.uncork();
+}
 
 function isThenable(r: unknown): r is PromiseLike<unknown> {
   return typeof (r as PromiseLike<unknown> | undefined)?.then === 'function';
@@ -280,6 +285,11 @@ export class HttpProxy<Ctx> implements ServerApp {
       if (proxy.upstreamRequestFilter) {
         const r = proxy.upstreamRequestFilter(session, req, ctx);
         if (isThenable(r)) await r;
+      }
+      // A small body that is already here leaves with the head in one write.
+      if (send !== undefined && stream.socket.writableCorked === 0) {
+        stream.socket.cork();
+        process.nextTick(uncork, stream.socket);
       }
       try {
         const w = client.writeRequestHeader(req, send !== undefined);
