@@ -16,3 +16,4 @@ export * from './server.js';
 export * from './handover.js';
 export * from './listener-handle.js';
 export * from './workers.js';
+export * from './gather.js';

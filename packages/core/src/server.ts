@@ -4,6 +4,7 @@ import { existsSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, 
 import { ParentListeners, spawnSuccessor } from './handover.js';
 import { closeHandle, type ListenerHandle } from './listener-handle.js';
 import { WorkerSupervisor, isWorkerProcess } from './workers.js';
+import { serveGatherInWorker } from './gather.js';
 import { ListeningService } from './listening-service.js';
 import { SluiceError } from './error.js';
 import { defaultLogger, type Logger } from './logger.js';
@@ -314,7 +315,10 @@ export class Server {
     // A worker leaves upgrades to its supervisor, and drains if the supervisor goes away.
     const worker = isWorkerProcess();
     const onQuit = worker ? () => {} : () => void this.upgrade();
-    if (worker) process.once('disconnect', onTerm);
+    if (worker) {
+      process.once('disconnect', onTerm);
+      serveGatherInWorker();
+    }
     if (this.handleSignals) {
       process.on('SIGTERM', onTerm);
       process.on('SIGINT', onInt);

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { relayGather } from './gather.js';
 import { isReadyMessage, spawnWithListeners } from './handover.js';
 import type { ListenerHandle } from './listener-handle.js';
 import type { Logger } from './logger.js';
@@ -76,6 +77,7 @@ export class WorkerSupervisor {
     });
     this.workers.set(id, worker);
     worker.on('message', (m: unknown) => {
+      if (relayGather(worker, m, () => [...this.workers.values()])) return;
       if (!isReadyMessage(m)) return;
       this.crashesInARow = 0;
       this.ready.add(id);

@@ -13,7 +13,9 @@ import {
   Server,
   SluiceError,
   UdpService,
+  gatherFromWorkers,
   loadServerConf,
+  onGather,
   parseServerArgs,
   silentLogger,
   type Logger,
@@ -256,6 +258,18 @@ lifecycle('UDP service echoes datagrams', async () => {
   client.close();
   server.shutdown('graceful');
   await running;
+});
+
+lifecycle('gatherFromWorkers in a single process answers with its own handler', async () => {
+  const off = onGather('answer', async () => 42);
+  assert.equal(await gatherFromWorkers('answer'), [42]);
+  assert.equal(await gatherFromWorkers('nobody'), [], 'no handler, no answer');
+  onGather('broken', () => {
+    throw new Error('x');
+  });
+  assert.equal(await gatherFromWorkers('broken'), [], 'a failing handler is left out');
+  off();
+  assert.equal(await gatherFromWorkers('answer'), []);
 });
 
 const signals = suite('Server signals (child process)');

@@ -75,6 +75,17 @@ workers('workers share the listener, a crashed worker is replaced, upgrade and S
     assert.ok(traffic.counts.byPid.has(w1) && traffic.counts.byPid.has(w2), `both workers served: ${[...traffic.counts.byPid]}`);
     assert.not.ok(traffic.counts.byPid.has(supervisor));
 
+    // Gathering from workers: whichever worker answers asks the supervisor, which asks both.
+    const gathered = await new Promise<string>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      let got = '';
+      s.on('data', (d) => (got += d));
+      s.on('close', () => resolve(got));
+      s.write('gather\n');
+    });
+    const pids = JSON.parse(/^gathered (.*)\n$/.exec(gathered)![1]) as number[];
+    assert.equal(pids.sort(), [w1, w2].sort(), 'one answer from each worker');
+
     // A worker dies: requests in flight on it are lost (at most one per client loop), the other keeps
     // serving, and a replacement comes up.
     assert.is(traffic.counts.failed, 0);
