@@ -28,10 +28,14 @@ export class HeaderMap implements Iterable<[name: string, value: string]> {
     return this.appendUnchecked(name, value);
   }
 
-  /** Adds a field a codec has already validated byte by byte; skips the second check on hot paths. */
-  appendUnchecked(name: string, value: string): this {
+  /**
+   * Adds a field a codec has already validated byte by byte; skips the second check on hot paths.
+   * `key`, the lowercased name, saves a `toLowerCase` when the codec knows it (an interned common
+   * name, or a name it saw had no uppercase byte).
+   */
+  appendUnchecked(name: string, value: string, key: string = name.toLowerCase()): this {
     this.names.push(name);
-    this.keys.push(name.toLowerCase());
+    this.keys.push(key);
     this.values.push(value);
     return this;
   }

@@ -77,17 +77,15 @@ export class Peer {
 
   constructor(address: string | PeerAddress, tls = false, sni = '', options: PeerOptions = {}) {
     this.address = typeof address === 'string' ? parsePeerAddress(address) : address;
+    const a = this.address;
+    this.addressText = 'path' in a ? `unix:${a.path}` : isIP(a.host) === 6 ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
     this.tls = tls;
     this.sni = sni;
     this.options = options;
   }
 
-  /** `host:port` (IPv6 bracketed) or `unix:/path`. */
-  get addressText(): string {
-    const a = this.address;
-    if ('path' in a) return `unix:${a.path}`;
-    return isIP(a.host) === 6 ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
-  }
+  /** `host:port` (IPv6 bracketed) or `unix:/path`; computed once, as the address never changes. */
+  readonly addressText: string;
 
   /** The key of the pool bucket this peer's connections go to. */
   reuseHash(): string {

@@ -1,3 +1,4 @@
+import { clearFastTimeout, setFastTimeout, type FastTimer } from '@sluice/limits';
 import type { Stream } from './stream.js';
 
 /** Options for {@link ConnectionPool}. */
@@ -11,7 +12,7 @@ export interface ConnectionPoolOptions {
 interface IdleConnection {
   key: string;
   stream: Stream;
-  timer: NodeJS.Timeout | undefined;
+  timer: FastTimer | undefined;
 }
 
 /**
@@ -61,13 +62,14 @@ export class ConnectionPool {
       oldest.stream.destroy();
     }
     const entry: IdleConnection = { key, stream, timer: undefined };
-    entry.timer = setTimeout(() => this.expire(entry), idleTimeoutMs);
-    entry.timer.unref();
+    // A coarse shared timer (10 ms ticks): arming and cancelling one per request costs a list
+    // insert, not a Node timer.
+    entry.timer = setFastTimeout(this.expireEntry, idleTimeoutMs, entry);
     let list = this.byKey.get(key);
     if (!list) this.byKey.set(key, (list = []));
     list.push(entry);
     this.lru.add(entry);
-    stream.watchIdle(() => this.expire(entry));
+    stream.watchIdle(this.expireEntry, entry);
   }
 
   /** Takes an idle connection for `key`, the most recently released first, or undefined. */
@@ -88,6 +90,8 @@ export class ConnectionPool {
     }
   }
 
+  private readonly expireEntry = (entry: IdleConnection): void => this.expire(entry);
+
   private expire(entry: IdleConnection): void {
     if (!this.lru.has(entry)) return;
     this.remove(entry);
@@ -96,7 +100,7 @@ export class ConnectionPool {
 
   private remove(entry: IdleConnection): void {
     this.lru.delete(entry);
-    if (entry.timer) clearTimeout(entry.timer);
+    clearFastTimeout(entry.timer);
     entry.stream.unwatchIdle();
     const list = this.byKey.get(entry.key)!;
     const at = list.lastIndexOf(entry);

@@ -37,7 +37,8 @@ export class Stream {
   private ended = false;
   private failure: SluiceError | undefined;
   private waiter: ReadWaiter | undefined;
-  private idleWatcher: ((event: IdleEvent) => void) | undefined;
+  private idleWatcher: ((arg: unknown, event: IdleEvent) => void) | undefined;
+  private idleWatcherArg: unknown;
   private reading = false;
   private detached = false;
   private draining: Promise<void> | undefined;
@@ -170,9 +171,11 @@ export class Stream {
   /**
    * Watches an idle stream (one waiting in a connection pool): `onEvent` fires once when bytes arrive
    * or the connection ends, either of which makes it unusable. Cleared by {@link Stream.unwatchIdle}.
+   * `onEvent` gets `arg` back, so a pool needs no closure per connection.
    */
-  watchIdle(onEvent: (event: IdleEvent) => void): void {
-    this.idleWatcher = onEvent;
+  watchIdle<T>(onEvent: (arg: T, event: IdleEvent) => void, arg: T): void {
+    this.idleWatcher = onEvent as (arg: unknown, event: IdleEvent) => void;
+    this.idleWatcherArg = arg;
     if (this.buffered.length > 0) return this.notifyIdle('data');
     if (this.ended || this.failure || this.socket.destroyed) return this.notifyIdle('end');
     if (!this.detached) {
@@ -186,6 +189,7 @@ export class Stream {
   /** Stops watching an idle stream and pauses it again. */
   unwatchIdle(): void {
     this.idleWatcher = undefined;
+    this.idleWatcherArg = undefined;
     this.socket.off('readable', this.onIdleReadable);
     if (!this.waiter) this.socket.pause();
   }
@@ -198,8 +202,10 @@ export class Stream {
 
   private notifyIdle(event: IdleEvent): void {
     const watcher = this.idleWatcher;
+    const arg = this.idleWatcherArg;
     this.idleWatcher = undefined;
-    if (watcher) watcher(event);
+    this.idleWatcherArg = undefined;
+    if (watcher) watcher(arg, event);
   }
 
   private closedError(op: string): SluiceError {
