@@ -71,10 +71,12 @@ export class SluiceMetrics {
     this.requestChildren = METHODS.map((m) => STATUS_CLASSES.map((c) => this.requests.labels(m, c)));
     this.reusedChild = this.upstreamConnections.labels('true');
     this.newChild = this.upstreamConnections.labels('false');
+    // Zero-valued series exported from the start, so rates and the reuse ratio exist before the first event.
+    this.reusedChild.inc(0);
+    this.newChild.inc(0);
     for (const side of ['downstream', 'upstream'] as const) {
-      // Zero-valued series exist from the start, so rate() works before the first event.
-      this.tlsHandshakes.labels(side);
-      this.tlsHandshakeFailures.labels(side);
+      this.tlsHandshakes.labels(side).inc(0);
+      this.tlsHandshakeFailures.labels(side).inc(0);
     }
   }
 

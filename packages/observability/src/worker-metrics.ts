@@ -30,16 +30,16 @@ export function shareMetricsWithWorkers(registry: Registry, topic = METRICS_GATH
 /**
  * The exposition text of `registry`, summed across workers when core can gather (counters and
  * histograms add up; gauges follow their `aggregator`). Falls back to the local registry when no
- * worker answered.
+ * worker answered (`gathered` false).
  */
-export async function workerMetricsText(registry: Registry, topic = METRICS_GATHER_TOPIC): Promise<{ text: string; contentType: string; workers: number }> {
+export async function workerMetricsText(registry: Registry, topic = METRICS_GATHER_TOPIC): Promise<{ text: string; contentType: string; workers: number; gathered: boolean }> {
   const g = coreGather();
   if (g) {
     const answers = (await g.gather(topic)).filter((a): a is object[] => Array.isArray(a));
     if (answers.length > 0) {
       const merged = AggregatorRegistry.aggregate(answers);
-      return { text: await merged.metrics(), contentType: merged.contentType, workers: answers.length };
+      return { text: await merged.metrics(), contentType: merged.contentType, workers: answers.length, gathered: true };
     }
   }
-  return { text: await registry.metrics(), contentType: registry.contentType, workers: 1 };
+  return { text: await registry.metrics(), contentType: registry.contentType, workers: 1, gathered: false };
 }

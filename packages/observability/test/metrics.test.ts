@@ -1,0 +1,269 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { request } from 'node:http';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as core from '@sluice/core';
+import { silentLogger } from '@sluice/core';
+import { AggregatorRegistry, Registry } from 'prom-client';
+import { prometheusHttpService, SluiceMetrics, shareMetricsWithWorkers, workerMetricsText } from '../src/index.js';
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+interface Exposition {
+  types: Map<string, string>;
+  samples: Sample[];
+}
+
+const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+/** Parses the text exposition format 0.0.4, failing on anything malformed. */
+function parseExposition(text: string): Exposition {
+  const types = new Map<string, string>();
+  const samples: Sample[] = [];
+  assert.ok(text.endsWith('\n'), 'ends with a newline');
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    if (line.startsWith('# HELP ')) {
+      assert.match(line.split(' ')[2], NAME);
+      continue;
+    }
+    if (line.startsWith('# TYPE ')) {
+      const [, , name, type] = line.split(' ');
+      assert.match(name, NAME);
+      assert.ok(['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(type), `type ${type}`);
+      assert.not.ok(types.has(name), `one TYPE line for ${name}`);
+      types.set(name, type);
+      continue;
+    }
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    assert.ok(m, `sample line: ${line}`);
+    const labels: Record<string, string> = {};
+    if (m[2]) {
+      const re = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(,|$)/y;
+      let at = 0;
+      while (at < m[2].length) {
+        re.lastIndex = at;
+        const l = re.exec(m[2]);
+        assert.ok(l, `labels: ${m[2]}`);
+        labels[l[1]] = l[2].replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+        at = re.lastIndex;
+      }
+    }
+    const value = m[3] === '+Inf' ? Infinity : m[3] === '-Inf' ? -Infinity : Number(m[3]);
+    assert.not.ok(Number.isNaN(value) && m[3] !== 'NaN', `value ${m[3]}`);
+    const family = m[1].replace(/_(bucket|sum|count)$/, '');
+    assert.ok(types.has(m[1]) || types.has(family), `TYPE before ${m[1]}`);
+    samples.push({ name: m[1], labels, value });
+  }
+  return { types, samples };
+}
+
+function value(e: Exposition, name: string, labels: Record<string, string> = {}): number | undefined {
+  const s = e.samples.find((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v) && Object.keys(x.labels).length === Object.keys(labels).length);
+  return s?.value;
+}
+
+/** Buckets of a label-less histogram are cumulative: `le` ascending, counts never falling, +Inf = _count. */
+function checkHistogram(e: Exposition, family: string): void {
+  assert.is(e.types.get(family), 'histogram');
+  const buckets = e.samples.filter((s) => s.name === `${family}_bucket`);
+  assert.ok(buckets.length > 1, `${family} has buckets`);
+  let le = -Infinity;
+  let count = -1;
+  for (const b of buckets) {
+    const bound = b.labels.le === '+Inf' ? Infinity : Number(b.labels.le);
+    assert.ok(bound > le, `${family} le ascending`);
+    assert.ok(b.value >= count, `${family} cumulative at le=${b.labels.le}`);
+    le = bound;
+    count = b.value;
+  }
+  assert.is(le, Infinity, `${family} ends with +Inf`);
+  assert.is(count, value(e, `${family}_count`));
+}
+
+function record(m: SluiceMetrics): void {
+  m.recordRequest('GET', 200, 3);
+  m.recordRequest('GET', 204, 30);
+  m.recordRequest('POST', 503, 700);
+  m.recordRequest('BREW', 418, 1);
+  m.recordRequest('GET', 0, 2);
+  m.recordUpstreamConnection(false, 0.4);
+  m.recordUpstreamConnection(true);
+  m.recordUpstreamConnection(true);
+  m.recordUpstreamConnectError('ConnectRefused');
+  m.recordUpstreamConnectError('ConnectTimedout');
+  m.recordUpstreamConnectError('ConnectRefused');
+  m.downstreamConnectionOpened();
+  m.downstreamConnectionOpened();
+  m.downstreamConnectionClosed();
+  m.h2StreamOpened();
+  m.recordTlsHandshake('downstream', true);
+  m.recordTlsHandshake('upstream', false);
+  m.setBackendHealth('10.0.0.1:80', true);
+  m.setBackendHealth('10.0.0.2:80', false);
+}
+
+const Record = suite('SluiceMetrics record methods');
+
+Record('each record call lands in its family and label set', async () => {
+  const m = new SluiceMetrics();
+  record(m);
+  const e = parseExposition(await m.registry.metrics());
+  assert.is(value(e, 'sluice_http_requests_total', { method: 'GET', status_class: '2xx' }), 2);
+  assert.is(value(e, 'sluice_http_requests_total', { method: 'POST', status_class: '5xx' }), 1);
+  assert.is(value(e, 'sluice_http_requests_total', { method: 'OTHER', status_class: '4xx' }), 1, 'unknown methods are OTHER');
+  assert.is(value(e, 'sluice_http_requests_total', { method: 'GET', status_class: 'none' }), 1);
+  assert.is(value(e, 'sluice_http_request_duration_seconds_count'), 5);
+  assert.ok(Math.abs(value(e, 'sluice_http_request_duration_seconds_sum')! - 0.736) < 1e-9);
+  assert.is(value(e, 'sluice_http_request_duration_seconds_bucket', { le: '0.005' }), 3);
+  assert.is(value(e, 'sluice_upstream_connections_total', { reused: 'true' }), 2);
+  assert.is(value(e, 'sluice_upstream_connections_total', { reused: 'false' }), 1);
+  assert.is(value(e, 'sluice_upstream_connect_duration_seconds_count'), 1, 'connect time only for new connections');
+  assert.is(value(e, 'sluice_upstream_connect_errors_total', { type: 'ConnectRefused' }), 2);
+  assert.is(value(e, 'sluice_upstream_connect_errors_total', { type: 'ConnectTimedout' }), 1);
+  assert.is(value(e, 'sluice_downstream_connections_open'), 1);
+  assert.is(value(e, 'sluice_h2_streams_open'), 1);
+  assert.is(value(e, 'sluice_tls_handshakes_total', { side: 'downstream' }), 1);
+  assert.is(value(e, 'sluice_tls_handshakes_total', { side: 'upstream' }), 0, 'zero series exist up front');
+  assert.is(value(e, 'sluice_tls_handshake_failures_total', { side: 'upstream' }), 1);
+  assert.is(value(e, 'sluice_backend_healthy', { backend: '10.0.0.1:80' }), 1);
+  assert.is(value(e, 'sluice_backend_healthy', { backend: '10.0.0.2:80' }), 0);
+  checkHistogram(e, 'sluice_http_request_duration_seconds');
+  checkHistogram(e, 'sluice_upstream_connect_duration_seconds');
+  m.removeBackend('10.0.0.2:80');
+  assert.is(value(parseExposition(await m.registry.metrics()), 'sluice_backend_healthy', { backend: '10.0.0.2:80' }), undefined);
+});
+
+Record('bad options are typed errors', () => {
+  for (const options of [{ prefix: '1x' }, { durationBuckets: [0.1, 0.1] }, { connectBuckets: [-1] }]) {
+    try {
+      new SluiceMetrics(options);
+      assert.unreachable(`accepted ${JSON.stringify(options)}`);
+    } catch (e) {
+      assert.is((e as { code?: string }).code, 'ERR_METRICS_INVALID_OPTION');
+    }
+  }
+});
+
+const Workers = suite('aggregation across workers');
+
+Workers('two workers’ registries sum; backend health is the minimum', async () => {
+  const a = new SluiceMetrics();
+  const b = new SluiceMetrics();
+  record(a);
+  record(b);
+  b.setBackendHealth('10.0.0.1:80', false);
+  const merged = AggregatorRegistry.aggregate([await a.registry.getMetricsAsJSON(), await b.registry.getMetricsAsJSON()]);
+  const e = parseExposition(await merged.metrics());
+  assert.is(value(e, 'sluice_http_requests_total', { method: 'GET', status_class: '2xx' }), 4);
+  assert.is(value(e, 'sluice_http_request_duration_seconds_count'), 10);
+  assert.is(value(e, 'sluice_downstream_connections_open'), 2);
+  assert.is(value(e, 'sluice_backend_healthy', { backend: '10.0.0.1:80' }), 0);
+  checkHistogram(e, 'sluice_http_request_duration_seconds');
+});
+
+Workers("through core's gather when core has it, else the local registry", async () => {
+  const m = new SluiceMetrics();
+  m.recordRequest('GET', 200, 1);
+  const stop = shareMetricsWithWorkers(m.registry);
+  try {
+    const out = await workerMetricsText(m.registry);
+    const coreHasGather = typeof (core as unknown as Record<string, unknown>)['gatherFromWorkers'] === 'function';
+    assert.is(out.gathered, coreHasGather);
+    assert.is(out.workers, 1);
+    assert.is(value(parseExposition(out.text), 'sluice_http_requests_total', { method: 'GET', status_class: '2xx' }), 1);
+  } finally {
+    stop();
+  }
+});
+
+const Service = suite('prometheusHttpService scraped over HTTP');
+const metrics = new SluiceMetrics();
+const service = prometheusHttpService('127.0.0.1:0', metrics.registry);
+const shutdown = new AbortController();
+let running: Promise<void>;
+let port = 0;
+
+Service.before(async () => {
+  running = service.start(shutdown.signal, silentLogger);
+  await service.readiness.ready;
+  port = service.addresses[0].port;
+  record(metrics);
+});
+Service.after(async () => {
+  shutdown.abort();
+  service.stopNow();
+  await running;
+});
+
+function get(path: string, method = 'GET', agent?: import('node:http').Agent): Promise<{ status: number; headers: import('node:http').IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method, agent, timeout: 3000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('scrape timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+Service('GET /metrics answers 200 with the text exposition format', async () => {
+  const res = await get('/metrics');
+  assert.is(res.status, 200);
+  assert.is(res.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
+  assert.is(Number(res.headers['content-length']), Buffer.byteLength(res.body));
+  const e = parseExposition(res.body);
+  assert.is(e.types.get('sluice_http_requests_total'), 'counter');
+  assert.is(e.types.get('sluice_downstream_connections_open'), 'gauge');
+  assert.is(value(e, 'sluice_http_requests_total', { method: 'GET', status_class: '2xx' }), 2);
+  checkHistogram(e, 'sluice_http_request_duration_seconds');
+  checkHistogram(e, 'sluice_upstream_connect_duration_seconds');
+});
+
+Service('scrapes on one keep-alive connection see new samples', async () => {
+  const { Agent } = await import('node:http');
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const before = value(parseExposition((await get('/metrics', 'GET', agent)).body), 'sluice_http_request_duration_seconds_count')!;
+    metrics.recordRequest('PUT', 201, 4);
+    const after = parseExposition((await get('/metrics', 'GET', agent)).body);
+    assert.is(value(after, 'sluice_http_request_duration_seconds_count'), before + 1);
+    assert.is(value(after, 'sluice_http_requests_total', { method: 'PUT', status_class: '2xx' }), 1);
+  } finally {
+    agent.destroy();
+  }
+});
+
+Service('other paths are 404, other methods 405, HEAD has no body', async () => {
+  assert.is((await get('/')).status, 404);
+  const post = await get('/metrics', 'POST');
+  assert.is(post.status, 405);
+  assert.is(post.headers.allow, 'GET, HEAD');
+  const head = await get('/metrics', 'HEAD');
+  assert.is(head.status, 200);
+  assert.is(head.body, '');
+});
+
+Service('curl scrapes it too', async () => {
+  if (!existsSync('/usr/bin/curl')) {
+    console.log('  (curl not installed: skipped)');
+    return;
+  }
+  const body = await new Promise<string>((resolve, reject) =>
+    execFile('curl', ['-sS', '--max-time', '3', '--fail', `http://127.0.0.1:${port}/metrics`], (e, out) => (e ? reject(e) : resolve(out))),
+  );
+  const e = parseExposition(body);
+  assert.is(value(e, 'sluice_upstream_connect_errors_total', { type: 'ConnectRefused' }), 2);
+});
+
+Record.run();
+Workers.run();
+Service.run();
