@@ -1,11 +1,16 @@
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SluiceError, TransportConnector, defaultLogger, toSluiceError } from '@sluice/core';
-import type { HttpPeer, Logger, ServerApp, Stream, ResponseHeader } from '@sluice/core';
+import type { Digest, HeaderMap, HttpPeer, Logger, ServerApp, Stream, ResponseHeader } from '@sluice/core';
 import { ClientSession, ServerSession } from '@sluice/http1';
 import type { ServerSessionOptions } from '@sluice/http1';
+import { Http2Connector, serveHttp2 } from '@sluice/http2';
+import type { Http2ClientSession, Http2ClientStream, Http2ServerOptions, Http2ServerStream } from '@sluice/http2';
 import { defaultFailStatus } from './fail-status.js';
-import { removeHopByHop } from './hop-by-hop.js';
+import { connectionHas, removeHopByHop } from './hop-by-hop.js';
+import { Http2Session } from './http2-session.js';
+import { Http2Upstream } from './http2-upstream.js';
 import type { BodyChunk, ProxyHttp } from './proxy-http.js';
 import { DEFAULT_RETRY_BUFFER_BYTES, RetryBuffer } from './retry-buffer.js';
 import { Http1Session, type DownstreamSession } from './session.js';
@@ -29,7 +34,42 @@ export interface HttpProxyOptions {
   downstream?: ServerSessionOptions;
   /** Where proxy errors are logged (default: stderr). */
   logger?: Logger;
+  /**
+   * Serve HTTP/2 with prior knowledge (h2c) on cleartext endpoints beside HTTP/1.1: a connection whose
+   * first bytes are the HTTP/2 preface is served as HTTP/2 (default false).
+   */
+  h2c?: boolean;
+  /** Downstream HTTP/2 limits (streams, windows, flood budgets); @sluice/http2's defaults. */
+  http2?: Http2ServerOptions;
+  /** Upstream HTTP/2 connections, shared by `reuseHash()` (default: a new one connecting through `connector`). */
+  http2Connector?: Http2Connector;
 }
+
+/** The HTTP/2 connection preface (RFC 9113 §3.4); a cleartext connection starting with it speaks h2c. */
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+
+/** Whether the first bytes of a connection are (the start of) the HTTP/2 preface. */
+function startsWithPreface(chunk: Buffer): boolean {
+  const n = Math.min(chunk.length, H2_PREFACE.length);
+  return n >= 3 && chunk.compare(H2_PREFACE, 0, n, 0, n) === 0;
+}
+
+/**
+ * What the engine needs from one upstream exchange, over HTTP/1 (http1's `ClientSession`) or HTTP/2
+ * ({@link Http2Upstream}).
+ */
+interface UpstreamExchange {
+  readonly informational: ResponseHeader[];
+  readonly trailers: HeaderMap | null;
+  writeBody(chunk: Buffer): Promise<void> | undefined;
+  finishBody(trailers: HeaderMap | null): Promise<void> | undefined;
+  readBodyChunk(): Promise<Buffer | null>;
+  bodyBytesRead(): number;
+  close(): void;
+}
+
+/** Remembered peers that offered h2h1 and chose HTTP/1.1, bounded so many peers cannot grow it. */
+const MAX_H1_PEERS = 4096;
 
 function ignore(): void {}
 
@@ -74,6 +114,11 @@ export class HttpProxy<Ctx> implements ServerApp {
   private readonly idle = new Set<ServerSession>();
   private readonly watched = new WeakSet<AbortSignal>();
   private readonly clients = new WeakMap<Stream, { client: ClientSession; timeoutMs: number | undefined }>();
+  /** Upstream HTTP/2 connections. */
+  readonly http2: Http2Connector;
+  private readonly h2c: boolean;
+  private readonly http2Options: Http2ServerOptions;
+  private readonly h1Peers = new Set<string>();
 
   constructor(proxy: ProxyHttp<Ctx>, options: HttpProxyOptions = {}) {
     this.proxy = proxy;
@@ -85,13 +130,55 @@ export class HttpProxy<Ctx> implements ServerApp {
     this.downstreamOptions = { ...options.downstream };
     if (options.keepaliveRequestLimit !== undefined) this.downstreamOptions.maxRequestsPerConnection = options.keepaliveRequestLimit;
     this.logger = options.logger ?? defaultLogger();
+    this.h2c = options.h2c ?? false;
+    this.http2Options = { ...options.http2 };
+    const connector = this.connector;
+    this.http2 = options.http2Connector ?? new Http2Connector({ ...options.http2, connect: (peer) => connector.newStream(peer) });
     if (!Number.isInteger(this.maxRetries) || this.maxRetries < 0) {
       throw new SluiceError('ConfigError', { code: 'ERR_PROXY_INVALID_MAX_RETRIES', context: `maxRetries must be an integer >= 0, got ${this.maxRetries}` });
     }
   }
 
-  /** Serves one downstream HTTP/1 connection until it closes, is upgraded, or the server shuts down. */
+  /**
+   * Serves one downstream connection: HTTP/2 when TLS's ALPN chose h2, or (with `h2c`) when a cleartext
+   * connection opens with the HTTP/2 preface; HTTP/1 otherwise.
+   */
   async processNewConnection(stream: Stream, shutdown: AbortSignal): Promise<void> {
+    const socket = stream.socket as TLSSocket;
+    if (socket.encrypted === true) {
+      if (socket.alpnProtocol === 'h2') return this.serveHttp2(stream, shutdown);
+    } else if (this.h2c) {
+      const first = await this.firstBytes(stream);
+      if (first === null) return;
+      stream.unread(first);
+      if (startsWithPreface(first)) return this.serveHttp2(stream, shutdown);
+    }
+    return this.serveHttp1(stream, shutdown);
+  }
+
+  /** The first bytes of a cleartext connection, within the header timeout; null when it closed or said nothing. */
+  private async firstBytes(stream: Stream): Promise<Buffer | null> {
+    const timer = setTimeout(() => stream.destroy(), this.downstreamOptions.headerTimeoutMs ?? 60_000);
+    try {
+      return await stream.read();
+    } catch {
+      return null;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Serves one HTTP/2 connection: each request stream runs through the phases as an {@link Http2Session}. */
+  private serveHttp2(stream: Stream, shutdown: AbortSignal): Promise<void> {
+    return serveHttp2(stream, (h2: Http2ServerStream) => this.processHttp2Stream(h2, stream), { ...this.http2Options, shutdown });
+  }
+
+  private async processHttp2Stream(h2: Http2ServerStream, transport: Stream): Promise<void> {
+    await this.processRequest(new Http2Session(h2, transport));
+  }
+
+  /** Serves one downstream HTTP/1 connection until it closes, is upgraded, or the server shuts down. */
+  private async serveHttp1(stream: Stream, shutdown: AbortSignal): Promise<void> {
     if (!this.watched.has(shutdown)) {
       // One listener per signal, not per connection: on a graceful shutdown, connections waiting for
       // their next request close; busy ones finish their request first.
@@ -129,6 +216,14 @@ export class HttpProxy<Ctx> implements ServerApp {
   /** Closes the idle upstream connections when the service stops. */
   cleanup(): void {
     this.connector.pool.clear();
+    this.http2.close();
+  }
+
+  /** Whether `peer` is spoken to over HTTP/2: ALPN 'h2' (h2c prior knowledge in cleartext), or 'h2h1' over TLS until it chose HTTP/1.1. */
+  private speaksHttp2(peer: HttpPeer): boolean {
+    const alpn = peer.options.alpn;
+    if (alpn === 'h2') return true;
+    return alpn === 'h2h1' && peer.tls && (this.h1Peers.size === 0 || !this.h1Peers.has(peer.reuseHash()));
   }
 
   /**
@@ -214,14 +309,30 @@ export class HttpProxy<Ctx> implements ServerApp {
     for (;;) {
       let peer = proxy.upstreamPeer(session, ctx);
       if (isThenable(peer)) peer = await peer;
-      let stream: Stream;
+      const h2 = this.speaksHttp2(peer);
+      let stream: Stream | undefined;
+      let h2Session: Http2ClientSession | undefined;
+      let digest: Digest;
       let reused = false;
       try {
-        // The pool is asked synchronously: a reused connection costs no Promise.
-        const pooled = fresh ? undefined : this.connector.reusedStream(peer);
-        reused = pooled !== undefined;
-        stream = pooled ?? (await this.connector.newStream(peer));
+        if (h2) {
+          reused = this.http2.connectionsTo(peer) > 0;
+          h2Session = await this.http2.session(peer);
+          digest = h2Session.connection.transport.digest;
+        } else {
+          // The pool is asked synchronously: a reused connection costs no Promise.
+          const pooled = fresh ? undefined : this.connector.reusedStream(peer);
+          reused = pooled !== undefined;
+          stream = pooled ?? (await this.connector.newStream(peer));
+          digest = stream.digest;
+        }
       } catch (e) {
+        if (h2 && e instanceof SluiceError && e.type === 'InvalidH2' && peer.options.alpn === 'h2h1') {
+          // ALPN chose HTTP/1.1: remembered, and this attempt goes on over HTTP/1.1 (not a retry).
+          if (this.h1Peers.size >= MAX_H1_PEERS) this.h1Peers.clear();
+          this.h1Peers.add(peer.reuseHash());
+          continue;
+        }
         let error = toSluiceError(e, 'ConnectError', `connecting to ${peer}`).intoUp();
         if (proxy.failToConnect) error = proxy.failToConnect(session, peer, ctx, error);
         if (error.retryable(false) && retries < this.maxRetries) {
@@ -233,23 +344,25 @@ export class HttpProxy<Ctx> implements ServerApp {
       fresh = false;
       try {
         if (proxy.connectedToUpstream) {
-          const r = proxy.connectedToUpstream(session, reused, peer, stream.digest, ctx);
+          const r = proxy.connectedToUpstream(session, reused, peer, digest, ctx);
           if (isThenable(r)) await r;
         }
       } catch (e) {
-        stream.destroy();
+        stream?.destroy();
         throw e;
       }
       try {
-        return await this.exchange(session, ctx, peer, stream, reused, send);
+        if (h2Session !== undefined) return await this.exchangeHttp2(session, ctx, peer, h2Session, reused, send);
+        return await this.exchange(session, ctx, peer, stream!, reused, send);
       } catch (e) {
         let error = toSluiceError(e, 'InternalError', `proxying to ${peer}`);
         if (proxy.errorWhileProxy) error = proxy.errorWhileProxy(peer, session, error, ctx, reused);
         const replayable = send === undefined || send.retryBuffer.replayable;
         if (!session.responseWritten && replayable && error.retryable(reused) && retries < this.maxRetries) {
           retries++;
-          // A reused connection may simply have been closed by the peer: the retry takes a new one.
-          if (reused) fresh = true;
+          // A reused connection may simply have been closed by the peer: the retry takes a new one
+          // (an HTTP/2 connection that failed or sent GOAWAY has already left the shared set).
+          if (reused && !h2) fresh = true;
           continue;
         }
         throw error;
@@ -336,6 +449,59 @@ export class HttpProxy<Ctx> implements ServerApp {
     }
   }
 
+  /** One request and its response as a stream on a shared HTTP/2 connection (RFC 9113 §8; h1 fields converted). */
+  private async exchangeHttp2(session: DownstreamSession, ctx: Ctx, peer: HttpPeer, h2: Http2ClientSession, reused: boolean, send: BodySend | undefined): Promise<number> {
+    const proxy = this.proxy;
+    const req = session.request.clone();
+    // `te: trailers` is the one TE value HTTP/2 allows (RFC 9113 §8.2.2); gRPC needs it end to end.
+    const teTrailers = connectionHas(req.headers.get('te'), 'trailers');
+    removeHopByHop(req.headers);
+    req.headers.delete('expect');
+    if (teTrailers) req.headers.appendUnchecked('te', 'trailers');
+    // Host becomes :authority (RFC 9113 §8.3.1); an HTTP/1.0 request may have none.
+    if (!req.headers.has('host')) req.headers.appendUnchecked('host', peer.sni || peer.addressText);
+    req.version = '2';
+    if (this.via !== undefined) req.headers.append('Via', `2 ${this.via}`);
+    if (proxy.upstreamRequestFilter) {
+      const r = proxy.upstreamRequestFilter(session, req, ctx);
+      if (isThenable(r)) await r;
+    }
+    const target = { scheme: peer.tls ? 'https' : 'http', authority: req.headers.get('host'), endStream: send === undefined };
+    let stream: Http2ClientStream;
+    try {
+      // The session had room when it was picked; a filter that waited may have let others take it.
+      stream = h2.availableStreams > 0 ? h2.sendRequest(req, target) : await this.http2.request(peer, req, target);
+    } catch (e) {
+      throw this.upstreamError(e, reused, 'sending the request head');
+    }
+    const upstream = new Http2Upstream(stream, peer.options.readTimeoutMs);
+    let complete = false;
+    try {
+      if (send !== undefined) {
+        if (send.running !== undefined) await send.running;
+        send.done = send.cancelled = false;
+        send.failure = undefined;
+        send.running = this.sendBody(session, ctx, upstream, send);
+      }
+      let res: ResponseHeader;
+      try {
+        res = await upstream.readResponse();
+      } catch (e) {
+        if (send?.failure?.source === 'Downstream') throw send.failure;
+        throw this.upstreamError(e, reused && upstream.bodyBytesRead() === 0, 'reading the response head');
+      }
+      await this.forwardResponse(session, ctx, upstream, res);
+      complete = true;
+      // The upstream answered before taking the whole body: the rest of it cannot follow on HTTP/1.
+      if (send !== undefined && !send.done) session.setKeepalive(false);
+      return DONE;
+    } finally {
+      if (send !== undefined && !send.done) send.cancelled = true;
+      // An unfinished exchange resets its stream; the connection stays for the others.
+      if (!complete || !stream.localEnded) upstream.close();
+    }
+  }
+
   /** Marks a failure on the upstream connection; before any response byte on a reused one, it may retry once. */
   private upstreamError(e: unknown, reusedBeforeResponse: boolean, what: string): SluiceError {
     const error = toSluiceError(e, 'ReadError', what);
@@ -345,7 +511,7 @@ export class HttpProxy<Ctx> implements ServerApp {
   }
 
   /** Streams the request body upstream (replaying what an earlier attempt sent), beside the response. */
-  private async sendBody(session: DownstreamSession, ctx: Ctx, client: ClientSession, state: BodySend): Promise<void> {
+  private async sendBody(session: DownstreamSession, ctx: Ctx, client: UpstreamExchange, state: BodySend): Promise<void> {
     const proxy = this.proxy;
     const retryBuffer = state.retryBuffer;
     try {
@@ -386,7 +552,7 @@ export class HttpProxy<Ctx> implements ServerApp {
   }
 
   /** Sends the response head, body and trailers downstream through the response phases. */
-  private async forwardResponse(session: DownstreamSession, ctx: Ctx, client: ClientSession, res: ResponseHeader): Promise<void> {
+  private async forwardResponse(session: DownstreamSession, ctx: Ctx, client: UpstreamExchange, res: ResponseHeader): Promise<void> {
     const proxy = this.proxy;
     // 1xx heads other than 100 (answered by our own session) go downstream first (RFC 9110 §15.2).
     const info = client.informational;

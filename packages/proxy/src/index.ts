@@ -6,3 +6,5 @@ export * from './fail-status.js';
 export * from './tunnel.js';
 export * from './http-proxy.js';
 export * from './proxy-service.js';
+export * from './http2-session.js';
+export * from './http2-upstream.js';

@@ -1,0 +1,212 @@
+import type { Socket } from 'node:net';
+import { ResponseHeader, SluiceError } from '@sluice/core';
+import type { Digest, HeaderMap, RequestHeader, SocketAddress, Stream } from '@sluice/core';
+import { ErrorCode, type Http2ServerStream } from '@sluice/http2';
+import type { DownstreamSession } from './session.js';
+
+/**
+ * The downstream session over one HTTP/2 request stream: the same {@link DownstreamSession} the
+ * HTTP/1 session implements, so every ProxyHttp phase runs unchanged. `:authority` becomes the
+ * request's Host field (RFC 9113 §8.3.1), so phases and HTTP/1.1 upstreams see one Host.
+ *
+ * A final response head is held until the first body piece or the end (at most until the event
+ * loop turns): a response that ends at its head leaves as one HEADERS frame with END_STREAM, which
+ * gRPC's trailers-only responses (status in the head) require.
+ */
+export class Http2Session implements DownstreamSession {
+  readonly request: RequestHeader;
+  readonly hasRequestBody: boolean;
+  private readonly stream: Http2ServerStream;
+  private readonly transport: Stream;
+  private pendingHead: ResponseHeader | null = null;
+  private headSent = false;
+  private done = false;
+  private bodyDone: boolean;
+  private keepaliveAllowed = true;
+  private bytesRead = 0;
+  private bytesSent = 0;
+
+  constructor(stream: Http2ServerStream, transport: Stream) {
+    this.stream = stream;
+    this.transport = transport;
+    this.request = stream.request;
+    const authority = stream.authority;
+    if (authority !== undefined && authority !== '' && !this.request.headers.has('host')) this.request.headers.appendUnchecked('host', authority);
+    // The handler runs when the request's HEADERS arrive: END_STREAM on them means no body.
+    this.hasRequestBody = !stream.remoteEnded || stream.bufferedBodyLength > 0;
+    this.bodyDone = !this.hasRequestBody;
+  }
+
+  /** The HTTP/2 stream under this session. */
+  get http2Stream(): Http2ServerStream {
+    return this.stream;
+  }
+
+  get responseWritten(): boolean {
+    return this.headSent;
+  }
+
+  /** Whether the response was finished. */
+  get responseDone(): boolean {
+    return this.done;
+  }
+
+  /** HTTP/2 has no Upgrade; CONNECT is refused unless allowed, and then answered as a plain request. */
+  get isUpgradeRequest(): boolean {
+    return false;
+  }
+
+  get requestTrailers(): HeaderMap | null {
+    return this.stream.requestTrailers;
+  }
+
+  get requestBodyDone(): boolean {
+    return this.bodyDone;
+  }
+
+  get keepalive(): boolean {
+    return this.keepaliveAllowed;
+  }
+
+  /** On HTTP/2 the connection carries other streams; this only records the wish (the stream ends either way). */
+  setKeepalive(enabled: boolean): void {
+    this.keepaliveAllowed = enabled;
+  }
+
+  readRequestBody(): Promise<Buffer | null> {
+    return this.readBodyChunk();
+  }
+
+  async readBodyChunk(): Promise<Buffer | null> {
+    if (this.bodyDone) return null;
+    let chunk: Buffer | null;
+    try {
+      chunk = await this.stream.readBodyChunk();
+    } catch (e) {
+      throw SluiceError.because('ReadError', `reading the request body of stream ${this.stream.id}`, e).intoDown();
+    }
+    if (chunk === null) this.bodyDone = true;
+    else this.bytesRead += chunk.length;
+    return chunk;
+  }
+
+  async respondError(status: number): Promise<void> {
+    if (this.headSent || this.stream.closed || this.stream.localEnded) {
+      this.headSent = this.done = true;
+      return;
+    }
+    const res = ResponseHeader.build(status, '2');
+    res.headers.appendUnchecked('content-length', '0');
+    this.headSent = this.done = true;
+    this.pendingHead = null;
+    try {
+      this.stream.writeResponseHeader(res, true);
+    } catch {
+      // the stream was reset meanwhile; no one is left to tell
+    }
+  }
+
+  writeResponseHeader(response: ResponseHeader): Promise<void> | undefined {
+    if (response.status < 200) {
+      // 101 has no meaning in HTTP/2 (RFC 9113 §8.6); other 1xx heads go out at once.
+      if (response.status === 101) throw new SluiceError('InternalError', { context: '101 Switching Protocols cannot be sent on HTTP/2' });
+      this.sendHead(response, false);
+      return undefined;
+    }
+    if (this.headSent) throw new SluiceError('InternalError', { context: 'response head written twice' });
+    this.headSent = true;
+    this.pendingHead = response;
+    setImmediate(flushHead, this);
+    return undefined;
+  }
+
+  /** @internal Sends a head still held back (the end did not come within the turn). */
+  flushPendingHead(): void {
+    const head = this.pendingHead;
+    if (head === null) return;
+    this.pendingHead = null;
+    if (this.stream.closed || this.stream.localEnded) return;
+    this.sendHead(head, false);
+  }
+
+  writeResponseBody(data: Buffer | null, endOfStream: boolean): Promise<void> | undefined {
+    if (data === null || data.length === 0) return endOfStream ? this.finishResponse(null) : undefined;
+    this.flushPendingHead();
+    this.bytesSent += data.length;
+    if (endOfStream) this.done = true;
+    return this.stream.writeBody(data, endOfStream);
+  }
+
+  writeResponseTrailers(trailers: HeaderMap): Promise<void> | undefined {
+    return this.finishResponse(trailers);
+  }
+
+  /** Frames written in one turn already leave in one write (the connection corks until setImmediate). */
+  corkResponse(): void {}
+
+  finishResponse(trailers: HeaderMap | null): Promise<void> | undefined {
+    if (this.done) return undefined;
+    this.done = true;
+    const head = this.pendingHead;
+    if (head !== null && (trailers === null || trailers.size === 0)) {
+      // The whole response is its head: one HEADERS frame with END_STREAM.
+      this.pendingHead = null;
+      this.sendHead(head, true);
+      return undefined;
+    }
+    this.flushPendingHead();
+    return this.stream.finishResponse(trailers);
+  }
+
+  abort(): void {
+    this.keepaliveAllowed = false;
+    this.done = true;
+    this.pendingHead = null;
+    // RST_STREAM: the client sees the response fail, never end as if complete (RFC 9113 §8.1).
+    if (!this.stream.closed) this.stream.reset(ErrorCode.INTERNAL_ERROR);
+  }
+
+  takeOver(): { socket: Socket; head: Buffer } {
+    throw new SluiceError('InternalError', { context: 'an HTTP/2 stream cannot be taken over as a connection' });
+  }
+
+  bodyBytesRead(): number {
+    return this.bytesRead;
+  }
+
+  bodyBytesSent(): number {
+    return this.bytesSent;
+  }
+
+  clientAddr(): SocketAddress | undefined {
+    return this.transport.digest.peerAddr;
+  }
+
+  serverAddr(): SocketAddress | undefined {
+    return this.transport.digest.localAddr;
+  }
+
+  digest(): Digest {
+    return this.transport.digest;
+  }
+
+  isHttp2(): boolean {
+    return true;
+  }
+
+  private sendHead(response: ResponseHeader, endStream: boolean): void {
+    try {
+      this.stream.writeResponseHeader(response, endStream);
+    } catch (e) {
+      throw SluiceError.because('WriteError', `sending the response head on stream ${this.stream.id}`, e).intoDown();
+    }
+  }
+}
+
+function flushHead(session: Http2Session): void {
+  try {
+    session.flushPendingHead();
+  } catch {
+    // the stream is gone; the engine's next write reports it
+  }
+}
