@@ -1,0 +1,171 @@
+// Upstream HTTP/2 chosen by the peer's ALPN policy: h2c prior knowledge ('h2' in cleartext), TLS with
+// 'h2' or 'h2h1' (falling back to HTTP/1.1 when the origin picks it); shared connections; GOAWAY.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { Agent } from 'node:http';
+import { constants } from 'node:http2';
+import { HttpPeer } from '@sluice/core';
+import { peerOf, request, startProxy } from './helpers/net.js';
+import type { RunningProxy } from './helpers/net.js';
+import { h2Client, h2Request, makeCert, startH2Origin, type H2Origin, type TestCert } from './helpers/h2.js';
+
+interface Ctx {
+  cert: TestCert;
+  h2c: H2Origin;
+  h2tls: H2Origin;
+  h1tls: HttpsServer;
+  seen: Array<{ authority: string | undefined; host: string | undefined; te: string | undefined; connection: string | undefined; version: string }>;
+  proxies: RunningProxy[];
+}
+
+const up = suite<Ctx>('HTTP/2 upstream');
+up.before(async (ctx) => {
+  ctx.seen = [];
+  ctx.proxies = [];
+  ctx.cert = makeCert();
+  const handler = (req: import('node:http2').Http2ServerRequest, res: import('node:http2').Http2ServerResponse): void => {
+    ctx.seen.push({ authority: req.headers[':authority'], host: req.headers.host, te: req.headers.te as string | undefined, connection: req.headers.connection as string | undefined, version: req.httpVersion });
+    const path = req.url;
+    if (path === '/trailers') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.addTrailers({ 'x-status': 'done' });
+      res.end('streamed without a length');
+      return;
+    }
+    if (path === '/head-only') {
+      res.stream.respond({ ':status': 204 }, { endStream: true });
+      return;
+    }
+    const parts: Buffer[] = [];
+    req.on('data', (d: Buffer) => parts.push(d));
+    req.on('end', () => {
+      const body = Buffer.concat(parts);
+      res.setHeader('x-alpn', req.httpVersion);
+      res.setHeader('x-request-trailer', String(req.trailers?.['x-sum'] ?? ''));
+      res.end(`${req.method} ${path} ${body.length} via ${req.httpVersion}`);
+    });
+  };
+  ctx.h2c = await startH2Origin(handler);
+  ctx.h2tls = await startH2Origin(handler, ctx.cert, true);
+  ctx.h1tls = createHttpsServer({ cert: ctx.cert.cert, key: ctx.cert.key }, (req, res) => res.end(`h1 origin ${req.httpVersion} ${req.socket.constructor.name}`));
+  await new Promise<void>((r) => ctx.h1tls.listen(0, '127.0.0.1', r));
+});
+up.after(async (ctx) => {
+  for (const p of ctx.proxies) await p.close();
+  await ctx.h2c.close();
+  await ctx.h2tls.close();
+  ctx.h1tls.closeAllConnections();
+  await new Promise((r) => ctx.h1tls.close(r));
+});
+
+up('HTTP/1.1 client to an h2c origin: Host becomes :authority, hop-by-hop fields dropped, unknown length goes chunked with trailers', async (ctx) => {
+  const p = await startProxy({ newCtx: () => null, upstreamPeer: () => peerOf(ctx.h2c.port, { alpn: 'h2' }) });
+  ctx.proxies.push(p);
+  const r = await request(p.port, { method: 'POST', path: '/x?y', headers: { host: 'example.test', connection: 'keep-alive, x-private', 'x-private': 'secret', te: 'trailers', 'transfer-encoding': 'chunked' }, body: 'hello' });
+  assert.is(r.status, 200);
+  assert.is(r.body.toString(), 'POST /x?y 5 via 2.0');
+  const seen = ctx.seen[ctx.seen.length - 1];
+  assert.is(seen.authority, 'example.test');
+  assert.is(seen.host, undefined, 'no Host field on h2');
+  assert.is(seen.te, 'trailers', 'te: trailers passes');
+  const t = await request(p.port, { path: '/trailers' });
+  assert.is(t.headers['transfer-encoding'], 'chunked');
+  assert.is(t.body.toString(), 'streamed without a length');
+  assert.is(t.trailers['x-status'], 'done');
+  const empty = await request(p.port, { path: '/head-only' });
+  assert.is(empty.status, 204);
+  assert.is(empty.body.length, 0);
+});
+
+up('h2 to h2: request trailers, 40 concurrent streams sharing one upstream connection', async (ctx) => {
+  const before = ctx.h2c.sessions.length;
+  const p = await startProxy({ newCtx: () => null, upstreamPeer: () => peerOf(ctx.h2c.port, { alpn: 'h2' }) }, { h2c: true });
+  ctx.proxies.push(p);
+  const client = h2Client(p.port);
+  try {
+    const t = await h2Request(client, { ':method': 'POST', ':path': '/t' }, 'abc', { 'x-sum': '7' });
+    assert.is(t.headers['x-request-trailer'], '7');
+    const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => h2Request(client, { ':method': 'POST', ':path': `/c${i}` }, Buffer.alloc(i * 500, 'q'))));
+    for (let i = 0; i < 40; i++) assert.is(replies[i].body.toString(), `POST /c${i} ${i * 500} via 2.0`);
+    const trailers = await h2Request(client, { ':path': '/trailers' });
+    assert.is(trailers.trailers['x-status'], 'done');
+  } finally {
+    client.close();
+  }
+  assert.is(ctx.h2c.sessions.length - before, 1, 'one upstream connection carried every stream');
+});
+
+up("TLS peers: 'h2' and 'h2h1' speak h2 to an origin offering it; 'h2h1' falls back to HTTP/1.1 when the origin only has it", async (ctx) => {
+  const tlsPeer = (port: number, alpn: 'h2' | 'h2h1' | 'h1') => new HttpPeer(`127.0.0.1:${port}`, true, 'localhost', { ca: ctx.cert.cert, alpn });
+  const agent = new Agent({ keepAlive: false });
+  for (const alpn of ['h2', 'h2h1', 'h1'] as const) {
+    const p = await startProxy({ newCtx: () => null, upstreamPeer: () => tlsPeer(ctx.h2tls.port, alpn) });
+    ctx.proxies.push(p);
+    const r = await request(p.port, { path: `/${alpn}`, agent });
+    assert.is(r.body.toString(), `GET /${alpn} 0 via ${alpn === 'h1' ? '1.1' : '2.0'}`, alpn);
+  }
+  const fallback = await startProxy({ newCtx: () => null, upstreamPeer: () => tlsPeer((ctx.h1tls.address() as AddressInfo).port, 'h2h1') });
+  ctx.proxies.push(fallback);
+  for (let i = 0; i < 2; i++) {
+    const r = await request(fallback.port, { path: '/fb', agent });
+    assert.is(r.status, 200);
+    assert.match(r.body.toString(), /^h1 origin 1\.1 TLSSocket/);
+  }
+  const strict = await startProxy({ newCtx: () => null, upstreamPeer: () => tlsPeer((ctx.h1tls.address() as AddressInfo).port, 'h2') });
+  ctx.proxies.push(strict);
+  assert.is((await request(strict.port, { path: '/strict', agent })).status, 502, "'h2' to an origin without h2 fails to connect");
+});
+
+up('GOAWAY from the upstream during traffic: a stream it did not process is retried on a fresh connection', async (ctx) => {
+  let served = 0;
+  const origin = await startH2Origin((req, res) => {
+    served++;
+    // The first connection answers one request, then says GOAWAY with last stream 1: streams
+    // opened after it were not processed (RFC 9113 §6.8).
+    if (served === 2 && origin.sessions.length === 1) {
+      req.stream.session?.goaway(constants.NGHTTP2_NO_ERROR, 1);
+      return;
+    }
+    res.end(`answered on connection ${origin.sessions.length}`);
+  });
+  try {
+    const p = await startProxy({ newCtx: () => null, upstreamPeer: () => peerOf(origin.port, { alpn: 'h2' }) });
+    ctx.proxies.push(p);
+    const first = await request(p.port, { path: '/1' });
+    assert.is(first.body.toString(), 'answered on connection 1');
+    const second = await request(p.port, { method: 'POST', path: '/2', body: 'not idempotent, but never processed' });
+    assert.is(second.status, 200);
+    assert.is(second.body.toString(), 'answered on connection 2');
+    assert.is(origin.sessions.length, 2);
+  } finally {
+    await origin.close();
+  }
+});
+
+up('an upstream that resets the stream mid-response aborts the downstream response', async (ctx) => {
+  void ctx;
+  const origin = await startH2Origin((_req, res) => {
+    res.writeHead(200, { 'content-length': '1000' });
+    res.write('only part');
+    setTimeout(() => res.stream.close(constants.NGHTTP2_INTERNAL_ERROR), 50);
+  });
+  try {
+    const p = await startProxy({ newCtx: () => null, upstreamPeer: () => peerOf(origin.port, { alpn: 'h2' }) }, { h2c: true });
+    ctx.proxies.push(p);
+    const client = h2Client(p.port);
+    try {
+      await h2Request(client, { ':path': '/cut' }).then(
+        () => assert.unreachable('the response must not look complete'),
+        (e: Error) => assert.match(String((e as NodeJS.ErrnoException).code ?? e.message), /ERR_HTTP2_STREAM_ERROR|ERR_HTTP2/),
+      );
+    } finally {
+      client.close();
+    }
+  } finally {
+    await origin.close();
+  }
+});
+
+up.run();
