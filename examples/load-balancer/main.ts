@@ -1,7 +1,8 @@
 // A round-robin HTTP load balancer with TCP health checks (Pingora's announcement example).
 //   node --import tsx examples/load-balancer/main.ts                 two embedded origins, :6188
 //   ... main.ts --upstream 10.0.0.1:80 --upstream 10.0.0.2:80          your own backends
-//   ... main.ts --listen 0.0.0.0:8080 --tls cert.pem key.pem           other address, plus TLS on 6189
+//   ... main.ts --listen 0.0.0.0:8080 --tls cert.pem key.pem           other address, plus TLS on 6189 (h2 by ALPN)
+//   ... main.ts --h2c                                                  HTTP/2 prior knowledge beside HTTP/1.1
 // Core's flags pass through: -c conf.yaml (max_retries, upstream_keepalive_pool_size, ...), -t, -d.
 import { parseArgs } from 'node:util';
 import { Server, formatAddress } from '@sluice/core';
@@ -35,7 +36,6 @@ if (values.tls !== undefined) {
   }
   tlsFiles = [values.tls, key.value];
 }
-if (values.h2c) console.log('note: --h2c accepted, but HTTP/2 is not available in @sluice/proxy yet; serving HTTP/1.1');
 
 const server = Server.fromArgs([...(values.conf ? ['-c', values.conf] : []), ...(values.test ? ['-t'] : []), ...(values.daemon ? ['-d'] : [])]);
 server.bootstrap();
@@ -53,7 +53,7 @@ const lb = LoadBalancer.fromAddresses(RoundRobin, upstreams, {
   healthCheckFrequencyMs: 1000,
 });
 const health = lb.asService('health checks');
-const proxy = httpProxyService(server.configuration, new RoundRobinProxy(lb), { name: 'load balancer' }).addTcp(values.listen);
+const proxy = httpProxyService(server.configuration, new RoundRobinProxy(lb), { name: 'load balancer', h2c: values.h2c, alpnH2: true }).addTcp(values.listen);
 if (tlsFiles) proxy.addTls(values['tls-listen'] ?? values.listen.replace(/:(\d+)$/, (_, p: string) => `:${p === '0' ? 0 : Number(p) + 1}`), TlsSettings.intermediate(...tlsFiles));
 server.addService(health);
 server.addService(proxy.dependsOn(health));
@@ -65,6 +65,7 @@ proxy.readiness.ready.then(() => {
   console.log(`  curl -i http://${plain}/`);
   console.log(`  for i in 1 2 3 4; do curl -s http://${plain}/; done      # alternates between upstreams`);
   console.log(`  curl -s --data-binary 'echo me' http://${plain}/echo`);
-  if (secure) console.log(`  curl -sk https://${secure}/`);
+  if (values.h2c) console.log(`  curl -si --http2-prior-knowledge http://${plain}/      # h2c`);
+  if (secure) console.log(`  curl -sk --http2 https://${secure}/      # h2 by ALPN (HTTP/1.1 clients get HTTP/1.1)`);
 });
 await server.runForever();

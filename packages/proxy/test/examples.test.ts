@@ -44,6 +44,26 @@ function stop(r: Running): Promise<void> {
 
 const ex = suite('examples');
 
+ex('load-balancer --h2c: HTTP/2 prior knowledge and HTTP/1.1 on one port, round robin over both', async () => {
+  const lb = await run('load-balancer/main.ts', ['--listen', '127.0.0.1:0', '--h2c'], /load balancer on http:\/\/(\S+)/);
+  try {
+    await new Promise((r) => setTimeout(r, 100));
+    assert.match(lb.output, /--http2-prior-knowledge/);
+    assert.not.match(lb.output, /not available/);
+    const bodies = [];
+    for (let i = 0; i < 2; i++) {
+      const r = await curl(['-i', '--http2-prior-knowledge', lb.base + '/']);
+      assert.match(r.stdout, /^HTTP\/2 200/);
+      bodies.push(r.stdout.slice(r.stdout.indexOf('hello from origin'), r.stdout.indexOf('hello from origin') + 19));
+    }
+    assert.equal(bodies.sort(), ['hello from origin 1', 'hello from origin 2']);
+    assert.is((await curl(['--http2-prior-knowledge', '--data-binary', 'echo h2', lb.base + '/echo'])).stdout, 'echo h2');
+    assert.is((await curl([lb.base + '/echo', '--data-binary', 'echo h1'])).stdout, 'echo h1');
+  } finally {
+    await stop(lb);
+  }
+});
+
 ex('load-balancer: embedded origins, round robin, POST echo, prints curl commands', async () => {
   const lb = await run('load-balancer/main.ts', ['--listen', '127.0.0.1:0'], /load balancer on http:\/\/(\S+)/);
   try {
