@@ -2,6 +2,7 @@ export * from './error.js';
 export * from './syslog-format.js';
 export * from './syslog-destination.js';
 export * from './logs.js';
+export * from './collectors.js';
 export * from './metrics.js';
 export * from './worker-metrics.js';
 export * from './prometheus-service.js';

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
+import { HistogramFamily, type Series, SeriesFamily } from './collectors.js';
 import { ObservabilityError } from './error.js';
 
 /** Methods counted by name; anything else is `OTHER`, so a client cannot grow the label set. */
@@ -26,112 +27,103 @@ export interface SluiceMetricsOptions {
   connectBuckets?: number[];
 }
 
-type CounterChild = ReturnType<Counter<string>['labels']>;
-
 /**
- * The proxy's built-in Prometheus metrics and the calls that record them. Label children are made
- * once up front, so recording a request is two increments and a histogram observe, with no label
- * lookups or allocations.
+ * The proxy's built-in Prometheus metrics and the calls that record them. Series are made once up
+ * front (see collectors.ts), so recording a request is a few field updates: no label lookups, no
+ * allocation. The families live in a prom-client {@link Registry}, next to any metrics of your own.
  */
 export class SluiceMetrics {
   readonly registry: Registry;
-  readonly requests: Counter<'method' | 'status_class'>;
-  readonly requestDuration: Histogram<string>;
-  readonly upstreamConnectDuration: Histogram<string>;
-  readonly upstreamConnectErrors: Counter<'type'>;
-  readonly upstreamConnections: Counter<'reused'>;
-  readonly downstreamConnectionsOpen: Gauge<string>;
-  readonly h2StreamsOpen: Gauge<string>;
-  readonly tlsHandshakes: Counter<'side'>;
-  readonly tlsHandshakeFailures: Counter<'side'>;
-  readonly backendHealthy: Gauge<'backend'>;
-  private readonly requestChildren: CounterChild[][];
-  private readonly reusedChild: CounterChild;
-  private readonly newChild: CounterChild;
-  private readonly connectErrorChildren = new Map<string, CounterChild>();
+  readonly requests: SeriesFamily;
+  readonly requestDuration: HistogramFamily;
+  readonly upstreamConnectDuration: HistogramFamily;
+  readonly upstreamConnectErrors: SeriesFamily;
+  readonly upstreamConnections: SeriesFamily;
+  readonly downstreamConnectionsOpen: Series;
+  readonly h2StreamsOpen: Series;
+  readonly tlsHandshakes: SeriesFamily;
+  readonly tlsHandshakeFailures: SeriesFamily;
+  readonly backendHealthy: SeriesFamily;
+  private readonly requestSeries: Series[][];
+  private readonly reused: Series;
+  private readonly fresh: Series;
 
   /** @throws ObservabilityError `ERR_METRICS_INVALID_OPTION` for a bad prefix or bucket list. */
   constructor(options: SluiceMetricsOptions = {}) {
     const p = options.prefix ?? 'sluice_';
     if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(p)) throw new ObservabilityError('ERR_METRICS_INVALID_OPTION', `metric prefix ${JSON.stringify(p)} is not a valid Prometheus name start`);
-    const registry = (this.registry = options.registry ?? new Registry());
-    const registers = [registry];
-    this.requests = new Counter({ name: `${p}http_requests_total`, help: 'Downstream HTTP requests by method and response status class.', labelNames: ['method', 'status_class'], registers });
-    this.requestDuration = new Histogram({ name: `${p}http_request_duration_seconds`, help: 'Time from the request head to the end of the response.', buckets: buckets('durationBuckets', options.durationBuckets ?? DEFAULT_DURATION_BUCKETS), registers });
-    this.upstreamConnectDuration = new Histogram({ name: `${p}upstream_connect_duration_seconds`, help: 'Time to connect to an upstream peer (TCP and TLS), new connections only.', buckets: buckets('connectBuckets', options.connectBuckets ?? DEFAULT_CONNECT_BUCKETS), registers });
-    this.upstreamConnectErrors = new Counter({ name: `${p}upstream_connect_errors_total`, help: 'Failed upstream connects by error type (ConnectTimedout, ConnectRefused, TLSHandshakeFailure...).', labelNames: ['type'], registers });
-    this.upstreamConnections = new Counter({ name: `${p}upstream_connections_total`, help: 'Upstream connections used for a request: reused="true" came from the pool. Reuse ratio = reused / all.', labelNames: ['reused'], registers });
-    this.downstreamConnectionsOpen = new Gauge({ name: `${p}downstream_connections_open`, help: 'Downstream connections open now.', registers });
-    this.h2StreamsOpen = new Gauge({ name: `${p}h2_streams_open`, help: 'Downstream HTTP/2 streams open now.', registers });
-    this.tlsHandshakes = new Counter({ name: `${p}tls_handshakes_total`, help: 'Completed TLS handshakes by side.', labelNames: ['side'], registers });
-    this.tlsHandshakeFailures = new Counter({ name: `${p}tls_handshake_failures_total`, help: 'Failed TLS handshakes by side.', labelNames: ['side'], registers });
+    const r = (this.registry = options.registry ?? new Registry());
+    this.requests = new SeriesFamily('counter', `${p}http_requests_total`, 'Downstream HTTP requests by method and response status class.', ['method', 'status_class'], r);
+    this.requestDuration = new HistogramFamily(`${p}http_request_duration_seconds`, 'Time from the request head to the end of the response.', buckets('durationBuckets', options.durationBuckets ?? DEFAULT_DURATION_BUCKETS), r);
+    this.upstreamConnectDuration = new HistogramFamily(`${p}upstream_connect_duration_seconds`, 'Time to connect to an upstream peer (TCP and TLS), new connections only.', buckets('connectBuckets', options.connectBuckets ?? DEFAULT_CONNECT_BUCKETS), r);
+    this.upstreamConnectErrors = new SeriesFamily('counter', `${p}upstream_connect_errors_total`, 'Failed upstream connects by error type (ConnectTimedout, ConnectRefused, TLSHandshakeFailure...).', ['type'], r);
+    this.upstreamConnections = new SeriesFamily('counter', `${p}upstream_connections_total`, 'Upstream connections used for a request: reused="true" came from the pool. Reuse ratio = reused / all.', ['reused'], r);
+    this.downstreamConnectionsOpen = new SeriesFamily('gauge', `${p}downstream_connections_open`, 'Downstream connections open now.', [], r).with();
+    this.h2StreamsOpen = new SeriesFamily('gauge', `${p}h2_streams_open`, 'Downstream HTTP/2 streams open now.', [], r).with();
+    this.tlsHandshakes = new SeriesFamily('counter', `${p}tls_handshakes_total`, 'Completed TLS handshakes by side.', ['side'], r);
+    this.tlsHandshakeFailures = new SeriesFamily('counter', `${p}tls_handshake_failures_total`, 'Failed TLS handshakes by side.', ['side'], r);
     // Across workers a backend counts as healthy only when every worker's health check says so.
-    this.backendHealthy = new Gauge({ name: `${p}backend_healthy`, help: '1 when the load balancer considers the backend healthy, else 0 (minimum over workers).', labelNames: ['backend'], registers, aggregator: 'min' });
+    this.backendHealthy = new SeriesFamily('gauge', `${p}backend_healthy`, '1 when the load balancer considers the backend healthy, else 0 (minimum over workers).', ['backend'], r, 'min');
 
-    this.requestChildren = METHODS.map((m) => STATUS_CLASSES.map((c) => this.requests.labels(m, c)));
-    this.reusedChild = this.upstreamConnections.labels('true');
-    this.newChild = this.upstreamConnections.labels('false');
-    // Zero-valued series exported from the start, so rates and the reuse ratio exist before the first event.
-    this.reusedChild.inc(0);
-    this.newChild.inc(0);
+    // Request series appear on first use (no 60 zero series); the rest exist from the start, so
+    // rates and the reuse ratio are defined before the first event.
+    this.requestSeries = METHODS.map(() => STATUS_CLASSES.map(() => undefined as unknown as Series));
+    this.reused = this.upstreamConnections.with('true');
+    this.fresh = this.upstreamConnections.with('false');
     for (const side of ['downstream', 'upstream'] as const) {
-      this.tlsHandshakes.labels(side).inc(0);
-      this.tlsHandshakeFailures.labels(side).inc(0);
+      this.tlsHandshakes.with(side);
+      this.tlsHandshakeFailures.with(side);
     }
   }
 
   /** A finished downstream request: `status` 0 if none was sent; `durationMs` head to last byte. */
   recordRequest(method: string, status: number, durationMs: number): void {
-    const row = this.requestChildren[methodIndex(method)];
+    const m = methodIndex(method);
     const cls = status >= 100 && status < 600 ? (status / 100) | 0 : 0;
-    row[cls].inc();
+    const series = this.requestSeries[m][cls] ?? (this.requestSeries[m][cls] = this.requests.with(METHODS[m], STATUS_CLASSES[cls]));
+    series.value++;
     this.requestDuration.observe(durationMs / 1000);
   }
 
   /** An upstream connection taken for a request: from the pool (`reused`) or newly connected in `connectMs`. */
   recordUpstreamConnection(reused: boolean, connectMs?: number): void {
     if (reused) {
-      this.reusedChild.inc();
+      this.reused.value++;
       return;
     }
-    this.newChild.inc();
+    this.fresh.value++;
     if (connectMs !== undefined) this.upstreamConnectDuration.observe(connectMs / 1000);
   }
 
   /** A failed upstream connect; `type` is core's SluiceError type (e.g. `ConnectTimedout`). */
   recordUpstreamConnectError(type: string): void {
-    let child = this.connectErrorChildren.get(type);
-    if (child === undefined) {
-      child = this.upstreamConnectErrors.labels(type);
-      this.connectErrorChildren.set(type, child);
-    }
-    child.inc();
+    this.upstreamConnectErrors.with(type).value++;
   }
 
   downstreamConnectionOpened(): void {
-    this.downstreamConnectionsOpen.inc();
+    this.downstreamConnectionsOpen.value++;
   }
 
   downstreamConnectionClosed(): void {
-    this.downstreamConnectionsOpen.dec();
+    this.downstreamConnectionsOpen.value--;
   }
 
   h2StreamOpened(): void {
-    this.h2StreamsOpen.inc();
+    this.h2StreamsOpen.value++;
   }
 
   h2StreamClosed(): void {
-    this.h2StreamsOpen.dec();
+    this.h2StreamsOpen.value--;
   }
 
   /** A TLS handshake finished (`ok`) or failed on `side`. */
   recordTlsHandshake(side: TlsSide, ok: boolean): void {
-    (ok ? this.tlsHandshakes : this.tlsHandshakeFailures).labels(side).inc();
+    (ok ? this.tlsHandshakes : this.tlsHandshakeFailures).with(side).value++;
   }
 
   /** The load balancer's view of `backend` (`host:port`). */
   setBackendHealth(backend: string, healthy: boolean): void {
-    this.backendHealthy.labels(backend).set(healthy ? 1 : 0);
+    this.backendHealthy.with(backend).value = healthy ? 1 : 0;
   }
 
   /** Forgets a backend removed from discovery, so it stops being exported. */

@@ -60,13 +60,14 @@ export class RequestTracing {
   /**
    * Starts a child of `parent` for one phase: `upstream.connect` (INTERNAL), `tls.handshake`
    * (INTERNAL) or `upstream.response` (CLIENT: the upstream exchange, whose context goes upstream).
+   * `startTime` (epoch ms) backdates a phase measured after the fact, e.g. from a `Digest`'s `connectMs`.
    */
-  startPhase(parent: Span | undefined, phase: RequestPhaseSpan, attributes?: Attributes): Span | undefined {
+  startPhase(parent: Span | undefined, phase: RequestPhaseSpan, attributes?: Attributes, startTime?: number): Span | undefined {
     if (parent === undefined) return undefined;
     const tracer = this.tracer;
     if (!tracer) return undefined;
     const kind = phase === 'upstream.response' ? SpanKind.CLIENT : SpanKind.INTERNAL;
-    return tracer.startSpan(phase, { kind, attributes }, trace.setSpan(ROOT_CONTEXT, parent));
+    return tracer.startSpan(phase, { kind, attributes, startTime }, trace.setSpan(ROOT_CONTEXT, parent));
   }
 
   /** Writes `span`'s context as `traceparent`/`tracestate` into the upstream request. */
@@ -75,11 +76,11 @@ export class RequestTracing {
     injectTraceContext(upstreamRequest.headers, span.spanContext());
   }
 
-  /** Ends a phase span; an `error` is recorded and sets the span's status to ERROR. */
-  endPhase(span: Span | undefined, error?: unknown): void {
+  /** Ends a phase span (at `endTime`, epoch ms, if given); an `error` is recorded and sets status ERROR. */
+  endPhase(span: Span | undefined, error?: unknown, endTime?: number): void {
     if (span === undefined) return;
     if (error !== undefined) fail(span, error);
-    span.end();
+    span.end(endTime);
   }
 
   /**

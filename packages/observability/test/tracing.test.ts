@@ -118,6 +118,18 @@ Spans('a request continues the client trace; phases are its children; traceparen
   assert.equal(up.headers.getAll('traceparent').length, 1, "the client's traceparent is replaced");
 });
 
+Spans('a phase measured after the fact is backdated (connect time from a Digest)', () => {
+  exporter.reset();
+  const tracing = new RequestTracing();
+  const span = tracing.startRequest(RequestHeader.build('GET', '/'));
+  const connectedAt = Date.now();
+  tracing.endPhase(tracing.startPhase(span, 'upstream.connect', undefined, connectedAt - 25), undefined, connectedAt);
+  tracing.endRequest(span, 200);
+  const connect = byName(exporter.getFinishedSpans(), 'upstream.connect');
+  const ms = connect.duration[0] * 1e3 + connect.duration[1] / 1e6;
+  assert.ok(Math.abs(ms - 25) < 1, `duration ${ms} ms`);
+});
+
 Spans('without a traceparent a new trace starts; an invalid one is ignored', () => {
   exporter.reset();
   const tracing = new RequestTracing();
