@@ -44,6 +44,16 @@ function stop(r: Running): Promise<void> {
 
 const ex = suite('examples');
 
+ex('grpc: the echo service behind the proxy answers a unary call made through it', async () => {
+  const running = await run('grpc/main.ts', [], /grpc proxy on (\S+)/);
+  try {
+    for (let i = 0; i < 100 && !/unary reply/.test(running.output); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(running.output, /unary reply: hello through sluice/);
+  } finally {
+    await stop(running);
+  }
+});
+
 ex('load-balancer --h2c: HTTP/2 prior knowledge and HTTP/1.1 on one port, round robin over both', async () => {
   const lb = await run('load-balancer/main.ts', ['--listen', '127.0.0.1:0', '--h2c'], /load balancer on http:\/\/(\S+)/);
   try {
