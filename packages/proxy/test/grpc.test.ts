@@ -152,7 +152,7 @@ g('deadlines: grpc-timeout reaches the service, an exceeded deadline is DEADLINE
 });
 
 g('over TLS with ALPN h2: unary and streaming', async (ctx) => {
-  const client = new EchoClient(`127.0.0.1:${ctx.tls.port}`, grpc.credentials.createSsl(ctx.cert.cert), { 'grpc.ssl_target_name_override': 'localhost', 'grpc.default_authority': 'localhost' }) as Echo;
+  const client = new EchoClient(`127.0.0.1:${ctx.tls.port}`, grpc.credentials.createSsl(ctx.cert.cert), { 'grpc.ssl_target_name_override': 'localhost', 'grpc.default_authority': 'localhost' }) as unknown as Echo;
   try {
     const r = await unary(client, { message: 'secure' });
     assert.is(r.reply?.message, 'secure');

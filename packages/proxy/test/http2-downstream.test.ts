@@ -43,7 +43,7 @@ down.before(async (ctx) => {
   ctx.phases = [];
   ctx.cert = makeCert();
   ctx.origin = await startOrigin((req, res) => {
-    ctx.seen.push({ version: req.httpVersion, host: req.headers.host, te: req.headers.te, connection: req.headers.connection });
+    ctx.seen.push({ version: req.httpVersion, host: req.headers.host, te: req.headers.te as string | undefined, connection: req.headers.connection });
     const url = req.url ?? '/';
     if (url === '/204') return res.writeHead(204).end();
     if (url === '/304') return res.writeHead(304, { etag: '"x"' }).end();
