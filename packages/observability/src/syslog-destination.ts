@@ -58,6 +58,7 @@ export class SyslogDestination {
   private connected = false;
   private retryAt = 0;
   private queue: Buffer[] = [];
+  private reconnectTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly messageOptions: SyslogMessageOptions = { severity: SyslogSeverity.informational };
 
@@ -99,6 +100,7 @@ export class SyslogDestination {
       return;
     }
     const stream = this.stream;
+    if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
     if (!stream || stream.destroyed) {
       this.dropped += this.queue.length;
       this.queue = [];
@@ -112,7 +114,11 @@ export class SyslogDestination {
       });
     }
     if (stream.destroyed) return;
-    await new Promise<void>((r) => stream.end(() => r()));
+    // Resolves when flushed, or when the receiver went away first.
+    await new Promise<void>((r) => {
+      stream.once('close', () => r());
+      stream.end(() => r());
+    });
   }
 
   private deliver(message: string): void {
@@ -158,7 +164,22 @@ export class SyslogDestination {
       return;
     }
     this.queue.push(frame);
-    if (!this.stream && Date.now() >= this.retryAt) this.connectStream();
+    if (!this.stream) this.scheduleConnect();
+  }
+
+  /** Connects now, or once `reconnectDelayMs` has passed since the last failure. */
+  private scheduleConnect(): void {
+    if (this.reconnectTimer !== undefined || this.closed) return;
+    const wait = this.retryAt - Date.now();
+    if (wait <= 0) {
+      this.connectStream();
+      return;
+    }
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (!this.stream && !this.closed && this.queue.length > 0) this.connectStream();
+    }, wait);
+    this.reconnectTimer.unref();
   }
 
   private connectStream(): void {
@@ -177,12 +198,7 @@ export class SyslogDestination {
       this.connected = false;
       this.stream = undefined;
       this.retryAt = Date.now() + this.reconnectDelayMs;
-      if (this.queue.length > 0 && !this.closed) {
-        const timer = setTimeout(() => {
-          if (!this.stream && !this.closed && this.queue.length > 0) this.connectStream();
-        }, this.reconnectDelayMs);
-        timer.unref();
-      }
+      if (this.queue.length > 0) this.scheduleConnect();
     });
   }
 

@@ -1,8 +1,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { request } from 'node:http';
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as core from '@sluice/core';
 import { silentLogger } from '@sluice/core';
 import { AggregatorRegistry, Registry } from 'prom-client';
@@ -201,9 +204,9 @@ Service.after(async () => {
   await running;
 });
 
-function get(path: string, method = 'GET', agent?: import('node:http').Agent): Promise<{ status: number; headers: import('node:http').IncomingHttpHeaders; body: string }> {
+function get(path: string, method = 'GET', agent?: import('node:http').Agent, to = port): Promise<{ status: number; headers: import('node:http').IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method, agent, timeout: 3000 }, (res) => {
+    const req = request({ host: '127.0.0.1', port: to, path, method, agent, timeout: 3000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));
@@ -262,6 +265,48 @@ Service('curl scrapes it too', async () => {
   );
   const e = parseExposition(body);
   assert.is(value(e, 'sluice_upstream_connect_errors_total', { type: 'ConnectRefused' }), 2);
+});
+
+Workers('threads: 2 — a scrape answered by either worker sums both workers', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-metrics-workers-'));
+  const conf = join(dir, 'conf.yaml');
+  writeFileSync(conf, 'version: 1\nthreads: 2\ngrace_period_seconds: 1\n');
+  const fixture = fileURLToPath(new URL('./fixtures/metrics-server.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture, '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const waitFor = async (re: RegExp): Promise<RegExpExecArray> => {
+    const end = Date.now() + 15_000;
+    for (;;) {
+      const m = re.exec(out);
+      if (m) return m;
+      if (Date.now() > end) throw new Error(`no ${re} in output:\n${out}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  try {
+    await waitFor(/supervising 2 workers/);
+    const workerPort = Number((await waitFor(/listening (\d+) pid/))[1]);
+    // Both workers must be listening before a gather can reach them.
+    const end = Date.now() + 15_000;
+    while ([...out.matchAll(/listening \d+ pid/g)].length < 3 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 4; i++) {
+      const res = await get('/metrics', 'GET', undefined, workerPort);
+      assert.is(res.status, 200);
+      const e = parseExposition(res.body);
+      assert.is(value(e, 'sluice_http_requests_total', { method: 'GET', status_class: '2xx' }), 6, 'two workers x 3 requests');
+      assert.is(value(e, 'sluice_http_request_duration_seconds_count'), 6);
+      assert.is(value(e, 'sluice_downstream_connections_open'), 2);
+      assert.is(value(e, 'sluice_backend_healthy', { backend: '10.0.0.1:80' }), 1, 'min, not sum');
+      checkHistogram(e, 'sluice_http_request_duration_seconds');
+    }
+  } finally {
+    child.kill('SIGTERM');
+    assert.is(await exited, 0);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 Record.run();

@@ -234,6 +234,48 @@ Unix('messages written before the connect are queued, then framed LEN SP MSG byt
   assert.is(dest.errors, 0);
 });
 
+Unix('when the receiver drops the connection, later messages wait and go out on a new one', async () => {
+  received.length = 0;
+  const dest = new SyslogDestination({ target: { transport: 'unix', path: join(dir, 'log.sock') }, hostname: 'h', procId: '1', reconnectDelayMs: 50 });
+  dest.send(SyslogSeverity.notice, 'before');
+  await waitForFrames(1);
+  const first = [...accepted];
+  assert.is(first.length, 1);
+  for (const s of first) s.destroy();
+  await withTimeout(new Promise<void>((r) => { const t = setInterval(() => { if (accepted.size === 0) { clearInterval(t); r(); } }, 5); }), 3000, 'the drop');
+  await new Promise((r) => setTimeout(r, 20)); // the client sees the close
+  received.length = 0;
+  dest.send(SyslogSeverity.notice, 'after one');
+  dest.send(SyslogSeverity.notice, 'after two');
+  const got = await waitForFrames(2);
+  assert.equal(got.map((f) => parse(f).msg), ['after one', 'after two']);
+  assert.is(accepted.size, 1);
+  assert.not.ok(accepted.has(first[0]), 'a new connection');
+  await dest.close();
+  assert.is(dest.dropped, 0);
+});
+
+Unix('a receiver that stops reading: past maxBufferedBytes messages are dropped and counted', async () => {
+  const held: Socket[] = [];
+  const paused = createServer((s) => {
+    s.pause();
+    held.push(s);
+  });
+  const path = join(dir, 'slow.sock');
+  await new Promise<void>((r) => paused.listen(path, () => r()));
+  const dest = new SyslogDestination({ target: { transport: 'unix', path }, hostname: 'h', procId: '1', maxBufferedBytes: 64 * 1024 });
+  const big = 'x'.repeat(60_000);
+  dest.send(SyslogSeverity.informational, 'first');
+  await withTimeout(new Promise<void>((r) => { const t = setInterval(() => { if ((dest as unknown as { connected: boolean }).connected) { clearInterval(t); r(); } }, 5); }), 3000, 'connect');
+  for (let i = 0; i < 200; i++) dest.send(SyslogSeverity.informational, big);
+  assert.ok(dest.dropped > 0, `dropped ${dest.dropped}`);
+  assert.ok(dest.dropped < 200, 'the kernel and the first 64 KiB took some');
+  const closing = dest.close();
+  for (const s of held) s.destroy();
+  await closing;
+  await new Promise<void>((r) => paused.close(() => r()));
+});
+
 Unix('a missing socket is an error counted and reported, never thrown', async () => {
   const seen: Error[] = [];
   const dest = new SyslogDestination({ target: { transport: 'unix', path: join(dir, 'absent.sock') }, onError: (e) => seen.push(e), reconnectDelayMs: 10_000 });
