@@ -4,6 +4,7 @@
 // lock so that one of them takes over; readers may follow the body while the writer stores it.
 import type { CacheKey } from './cache-key.js';
 import type { CacheHit } from './storage.js';
+import { InvalidCacheOptionError } from './errors.js';
 
 /** How a lock ended, as a waiting reader sees it. */
 export type LockOutcome =
@@ -29,15 +30,6 @@ export interface CacheLockOptions {
   timeoutMs?: number;
   /** How long a writer may hold a lock without releasing it before readers stop trusting it. Default 60 000 ms. */
   maxLockAgeMs?: number;
-}
-
-/** Thrown for an invalid CacheLock option. */
-export class InvalidCacheLockOptionError extends Error {
-  readonly code = 'ERR_CACHE_INVALID_OPTION';
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidCacheLockOptionError';
-  }
 }
 
 const DONE: LockOutcome = Object.freeze({ status: 'done' });
@@ -144,12 +136,12 @@ export class CacheLock {
   private readonly timeoutMs: number;
   private readonly maxLockAgeMs: number;
 
-  /** @throws InvalidCacheLockOptionError for a non-positive timeout. */
+  /** @throws InvalidCacheOptionError for a non-positive timeout. */
   constructor(options: CacheLockOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 3000;
     this.maxLockAgeMs = options.maxLockAgeMs ?? 60_000;
     for (const [name, value] of [['timeoutMs', this.timeoutMs], ['maxLockAgeMs', this.maxLockAgeMs]] as const) {
-      if (!(value > 0) || !Number.isFinite(value)) throw new InvalidCacheLockOptionError(`CacheLock: ${name} must be a positive number of ms, got ${value}`);
+      if (!(value > 0) || !Number.isFinite(value)) throw new InvalidCacheOptionError(`CacheLock: ${name} must be a positive number of ms, got ${value}`);
     }
   }
 

@@ -3,6 +3,7 @@
 import type { CacheKey } from './cache-key.js';
 import type { CacheHit, CacheMeta, EvictionListener, EvictionReason, MissHandler, PurgeScope, Storage } from './storage.js';
 import { StreamingBody } from './streaming-body.js';
+import { InvalidCacheOptionError } from './errors.js';
 
 /**
  * The part of `TinyUfo` (@sluice/cache) this storage uses: a weighted cache whose `put` returns the
@@ -40,15 +41,6 @@ export class CacheTooLargeError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'CacheTooLargeError';
-  }
-}
-
-/** Thrown for an invalid MemoryStorage option. */
-export class InvalidCacheOptionError extends Error {
-  readonly code = 'ERR_CACHE_INVALID_OPTION';
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidCacheOptionError';
   }
 }
 

@@ -2,6 +2,7 @@
 // next request for them skips the cache machinery (lookup, lock) and goes straight upstream.
 import type { CacheKey } from './cache-key.js';
 import type { UncacheableReason } from './cacheability.js';
+import { InvalidCacheOptionError } from './errors.js';
 
 /** Options of `Predictor`. */
 export interface PredictorOptions {
@@ -14,15 +15,6 @@ export interface PredictorOptions {
   skipReasons?: ReadonlySet<UncacheableReason>;
 }
 
-/** Thrown for an invalid Predictor option. */
-export class InvalidPredictorOptionError extends Error {
-  readonly code = 'ERR_CACHE_INVALID_OPTION';
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidPredictorOptionError';
-  }
-}
-
 const DEFAULT_SKIP: ReadonlySet<UncacheableReason> = new Set<UncacheableReason>(['method', 'request-no-store']);
 
 /** A bounded LRU of primary keys found uncacheable. */
@@ -32,10 +24,10 @@ export class Predictor {
   private readonly capacity: number;
   private readonly skip: ReadonlySet<UncacheableReason>;
 
-  /** @throws InvalidPredictorOptionError when capacity is not a positive integer. */
+  /** @throws InvalidCacheOptionError when capacity is not a positive integer. */
   constructor(options: PredictorOptions = {}) {
     const capacity = options.capacity ?? 16_384;
-    if (!Number.isSafeInteger(capacity) || capacity < 1) throw new InvalidPredictorOptionError(`Predictor: capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isSafeInteger(capacity) || capacity < 1) throw new InvalidCacheOptionError(`Predictor: capacity must be a positive integer, got ${capacity}`);
     this.capacity = capacity;
     this.skip = options.skipReasons ?? DEFAULT_SKIP;
   }

@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 // The real TinyUFO, by path until @sluice/cache is a dependency of @sluice/proxy.
 import { TinyUfo } from '../../../cache/src/index.js';
 import { CacheKey } from '../../src/cache/cache-key.js';
-import { MemoryStorage, CacheTooLargeError, InvalidCacheOptionError, type MemoryEntry } from '../../src/cache/memory-storage.js';
+import { MemoryStorage, CacheTooLargeError, type MemoryEntry } from '../../src/cache/memory-storage.js';
+import { InvalidCacheOptionError } from '../../src/cache/errors.js';
 import { storageCompliance, testMeta } from '../../src/cache/storage-compliance.js';
 import type { EvictionReason } from '../../src/cache/storage.js';
 
