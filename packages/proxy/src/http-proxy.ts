@@ -5,7 +5,7 @@ import { SluiceError, TransportConnector, defaultLogger, toSluiceError } from '@
 import type { Digest, HeaderMap, HttpPeer, Logger, ServerApp, Stream, ResponseHeader } from '@sluice/core';
 import { ClientSession, ServerSession } from '@sluice/http1';
 import type { ServerSessionOptions } from '@sluice/http1';
-import { Http2Connector, serveHttp2 } from '@sluice/http2';
+import { Http2Connector, Http2ServerSession } from '@sluice/http2';
 import type { Http2ClientSession, Http2ClientStream, Http2ServerOptions, Http2ServerStream } from '@sluice/http2';
 import { defaultFailStatus } from './fail-status.js';
 import { connectionHas, removeHopByHop } from './hop-by-hop.js';
@@ -119,6 +119,7 @@ export class HttpProxy<Ctx> implements ServerApp {
   private readonly h2c: boolean;
   private readonly http2Options: Http2ServerOptions;
   private readonly h1Peers = new Set<string>();
+  private readonly http2Sessions = new Set<Http2ServerSession>();
 
   constructor(proxy: ProxyHttp<Ctx>, options: HttpProxyOptions = {}) {
     this.proxy = proxy;
@@ -144,6 +145,17 @@ export class HttpProxy<Ctx> implements ServerApp {
    * connection opens with the HTTP/2 preface; HTTP/1 otherwise.
    */
   async processNewConnection(stream: Stream, shutdown: AbortSignal): Promise<void> {
+    if (!this.watched.has(shutdown)) {
+      // One listener per signal, not per connection: on a graceful shutdown, HTTP/1 connections
+      // waiting for their next request close (busy ones finish first); HTTP/2 connections send the
+      // two-step GOAWAY and finish the streams in progress.
+      this.watched.add(shutdown);
+      shutdown.addEventListener('abort', () => {
+        for (const server of this.idle) server.close();
+        this.idle.clear();
+        for (const session of this.http2Sessions) session.shutdown();
+      }, { once: true });
+    }
     const socket = stream.socket as TLSSocket;
     if (socket.encrypted === true) {
       if (socket.alpnProtocol === 'h2') return this.serveHttp2(stream, shutdown);
@@ -169,8 +181,16 @@ export class HttpProxy<Ctx> implements ServerApp {
   }
 
   /** Serves one HTTP/2 connection: each request stream runs through the phases as an {@link Http2Session}. */
-  private serveHttp2(stream: Stream, shutdown: AbortSignal): Promise<void> {
-    return serveHttp2(stream, (h2: Http2ServerStream) => this.processHttp2Stream(h2, stream), { ...this.http2Options, shutdown });
+  private async serveHttp2(stream: Stream, shutdown: AbortSignal): Promise<void> {
+    const session = new Http2ServerSession(stream, (h2: Http2ServerStream) => this.processHttp2Stream(h2, stream), this.http2Options);
+    this.http2Sessions.add(session);
+    try {
+      const closed = session.start();
+      if (shutdown.aborted) session.shutdown();
+      await closed;
+    } finally {
+      this.http2Sessions.delete(session);
+    }
   }
 
   private async processHttp2Stream(h2: Http2ServerStream, transport: Stream): Promise<void> {
@@ -179,15 +199,6 @@ export class HttpProxy<Ctx> implements ServerApp {
 
   /** Serves one downstream HTTP/1 connection until it closes, is upgraded, or the server shuts down. */
   private async serveHttp1(stream: Stream, shutdown: AbortSignal): Promise<void> {
-    if (!this.watched.has(shutdown)) {
-      // One listener per signal, not per connection: on a graceful shutdown, connections waiting for
-      // their next request close; busy ones finish their request first.
-      this.watched.add(shutdown);
-      shutdown.addEventListener('abort', () => {
-        for (const server of this.idle) server.close();
-        this.idle.clear();
-      }, { once: true });
-    }
     const server = new ServerSession(stream, this.downstreamOptions);
     try {
       for (;;) {

@@ -1,0 +1,178 @@
+// HTTP/2 over TLS downstream under h2load -c50 -m10, in front of nginx answering `return 200` over
+// HTTP/1.1: Sluice's proxy (ALPN h2) against a node:http2 secure server forwarding with undici 7.
+// Each proxy runs in its own process pinned to CPU 0 (h2load and nginx share CPU 1); rounds are
+// interleaved; medians are reported with the spread.
+//   cd bench && node --import tsx proxy-h2.bench.ts        (needs h2load, nginx and openssl on PATH)
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const KINDS = ['sluice', 'node:http2 + undici'] as const;
+type Kind = (typeof KINDS)[number];
+const SERVE_FILE = join(dirname(fileURLToPath(import.meta.url)), '.bench-out', 'proxy-h2-serve.mjs');
+
+// Each proxy runs as plain JavaScript under plain `node`: this source is written to bench/.bench-out/
+// and started as `node proxy-h2-serve.mjs <kind> <originPort> <cert> <key>`.
+const SERVE_SOURCE = `
+import { readFileSync } from 'node:fs';
+const [kind, originPort, certFile, keyFile] = [process.argv[2], Number(process.argv[3]), process.argv[4], process.argv[5]];
+if (kind === 'sluice') {
+  const { HttpPeer, silentLogger } = await import('@sluice/core');
+  const { httpProxyService } = await import('@sluice/proxy');
+  const { TlsSettings } = await import('@sluice/tls');
+  const peer = new HttpPeer('127.0.0.1:' + originPort);
+  const service = httpProxyService({ max_retries: 16, upstream_keepalive_pool_size: 512 }, { newCtx: () => null, upstreamPeer: () => peer }, { logger: silentLogger, alpnH2: true, http2: { maxConcurrentStreams: 128 } });
+  service.addTls('127.0.0.1:0', TlsSettings.intermediate(certFile, keyFile));
+  void service.start(new AbortController().signal, silentLogger);
+  await service.readiness.ready;
+  process.stdout.write('PORT ' + service.addresses[0].port + '\\n');
+} else {
+  const { createSecureServer } = await import('node:http2');
+  const { Pool } = await import('undici');
+  const pool = new Pool('http://127.0.0.1:' + originPort, { connections: 128 });
+  const drop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', 'proxy-connection', 'trailer', 'host']);
+  const server = createSecureServer({ cert: readFileSync(certFile), key: readFileSync(keyFile), settings: { maxConcurrentStreams: 128 } }, async (req, res) => {
+    try {
+      const headers = { host: req.headers[':authority'] };
+      for (const [k, v] of Object.entries(req.headers)) if (k[0] !== ':' && !drop.has(k)) headers[k] = v;
+      const r = await pool.request({ path: req.url, method: req.method, headers, body: req.method === 'GET' || req.method === 'HEAD' ? undefined : req });
+      const out = {};
+      for (const [k, v] of Object.entries(r.headers)) if (!drop.has(k) && v !== undefined) out[k] = v;
+      res.writeHead(r.statusCode, out);
+      for await (const chunk of r.body) if (!res.write(chunk)) await new Promise((d) => res.once('drain', d));
+      res.end();
+    } catch {
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
+    }
+  });
+  server.listen(0, '127.0.0.1', () => process.stdout.write('PORT ' + server.address().port + '\\n'));
+}
+`;
+
+interface H2loadResult {
+  rps: number;
+  succeeded: number;
+  total: number;
+  /** CPU time (user + system) the proxy process spent per request, in microseconds. */
+  cpuUsPerRequest: number;
+}
+
+/** utime + stime of a process, in clock ticks (100 per second on Linux). */
+function cpuTicks(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function h2load(port: number, seconds: number, pid?: number): H2loadResult {
+  const before = cpuTicks(pid);
+  const out = execFileSync('taskset', ['-c', '1', 'h2load', '-c50', '-m10', '-t1', `-D${seconds}`, `https://127.0.0.1:${port}/`], { encoding: 'utf8' });
+  const rps = Number(/finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out)?.[1] ?? NaN);
+  const m = /requests: (\d+) total, \d+ started, \d+ done, (\d+) succeeded/.exec(out);
+  const total = Number(m?.[1] ?? NaN);
+  const succeeded = Number(m?.[2] ?? NaN);
+  if (!(succeeded > 0) || succeeded < total * 0.99) process.stderr.write(`h2load on :${port} saw failures:\n${out}\n`);
+  return { rps, succeeded, total, cpuUsPerRequest: ((cpuTicks(pid) - before) * 10_000) / succeeded };
+}
+
+function startNginx(dir: string): { port: number; stop: () => void } {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000;
+  server { listen 127.0.0.1:${port}; location / { return 200 "ok\\n"; } } }\n`,
+  );
+  chmodSync(dir, 0o755);
+  const child = spawn('taskset', ['-c', '1', 'nginx', '-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
+  return { port, stop: () => child.kill('SIGTERM') };
+}
+
+async function listening(port: number): Promise<void> {
+  const { connect } = await import('node:net');
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on ${port} after 5 s (is nginx installed?)`);
+}
+
+function startProxy(kind: Kind, originPort: number, certFile: string, keyFile: string): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn('taskset', ['-c', '0', process.execPath, SERVE_FILE, kind, String(originPort), certFile, keyFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /PORT (\d+)/.exec(out);
+      if (m) resolve({ child, port: Number(m[1]) });
+    });
+    child.on('exit', (code) => reject(new Error(`${kind} exited ${code}`)));
+  });
+}
+
+function peakRssMb(pid: number): number {
+  return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<void> {
+  const rounds = Number(process.env.ROUNDS ?? 3);
+  const seconds = Number(process.env.SECONDS ?? 4);
+  mkdirSync(dirname(SERVE_FILE), { recursive: true });
+  writeFileSync(SERVE_FILE, SERVE_SOURCE);
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-h2-'));
+  const certFile = join(dir, 'cert.pem');
+  const keyFile = join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  const nginx = startNginx(dir);
+  await listening(nginx.port);
+  const proxies = new Map<Kind, { child: ChildProcess; port: number }>();
+  for (const kind of KINDS) proxies.set(kind, await startProxy(kind, nginx.port, certFile, keyFile));
+  const results = new Map<Kind, H2loadResult[]>();
+  try {
+    for (const p of proxies.values()) h2load(p.port, 1); // warm-up: JIT, TLS, pools
+    for (let round = 0; round < rounds; round++) {
+      for (const [kind, p] of proxies) {
+        const list = results.get(kind) ?? [];
+        list.push(h2load(p.port, seconds, p.child.pid));
+        results.set(kind, list);
+      }
+    }
+    const ours = median(results.get('sluice')!.map((r) => r.rps));
+    const oursCpu = median(results.get('sluice')!.map((r) => r.cpuUsPerRequest));
+    const rows = [...proxies].map(([kind, p]) => {
+      const rs = results.get(kind)!;
+      const rps = median(rs.map((r) => r.rps));
+      const cpu = median(rs.map((r) => r.cpuUsPerRequest));
+      return {
+        proxy: kind,
+        'req/s (median)': Math.round(rps),
+        'spread %': (((Math.max(...rs.map((r) => r.rps)) - Math.min(...rs.map((r) => r.rps))) / rps) * 100).toFixed(1),
+        'CPU µs/req': cpu.toFixed(1),
+        'peak RSS MB': peakRssMb(p.child.pid!).toFixed(1),
+        'req/s sluice/this': (ours / rps).toFixed(2),
+        'CPU/req this/sluice': (cpu / oursCpu).toFixed(2),
+      };
+    });
+    console.log(`GET / over TLS (ALPN h2): h2load -c50 -m10 -t1 -D${seconds}, ${rounds} interleaved rounds; proxies pinned to CPU 0, h2load and nginx to CPU 1 (shared, noisy machine)`);
+    console.table(rows);
+  } finally {
+    for (const p of proxies.values()) p.child.kill('SIGKILL');
+    nginx.stop();
+    setTimeout(() => rmSync(dir, { recursive: true, force: true }), 200);
+  }
+}
+
+await main();
