@@ -6,7 +6,6 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as core from '@sluice/core';
 import { silentLogger } from '@sluice/core';
 import { AggregatorRegistry, Registry } from 'prom-client';
 import { prometheusHttpService, SluiceMetrics, shareMetricsWithWorkers, workerMetricsText } from '../src/index.js';
@@ -170,16 +169,21 @@ Workers('two workers’ registries sum; backend health is the minimum', async ()
   checkHistogram(e, 'sluice_http_request_duration_seconds');
 });
 
-Workers("through core's gather when core has it, else the local registry", async () => {
+Workers("one process: core's gather returns this process's registry; without a handler, the local registry", async () => {
   const m = new SluiceMetrics();
   m.recordRequest('GET', 200, 1);
-  const stop = shareMetricsWithWorkers(m.registry);
+  // A topic of its own: the metrics service below shares its registry on the default one.
+  const topic = 'test.metrics';
+  const before = await workerMetricsText(m.registry, topic);
+  assert.is(before.gathered, false, 'nobody shares yet');
+  assert.is(value(parseExposition(before.text), 'sluice_http_requests_total', { method: 'GET', status_class: '2xx' }), 1);
+  const stop = shareMetricsWithWorkers(m.registry, topic);
   try {
-    const out = await workerMetricsText(m.registry);
-    const coreHasGather = typeof (core as unknown as Record<string, unknown>)['gatherFromWorkers'] === 'function';
-    assert.is(out.gathered, coreHasGather);
+    m.recordRequest('GET', 200, 1);
+    const out = await workerMetricsText(m.registry, topic);
+    assert.is(out.gathered, true);
     assert.is(out.workers, 1);
-    assert.is(value(parseExposition(out.text), 'sluice_http_requests_total', { method: 'GET', status_class: '2xx' }), 1);
+    assert.is(value(parseExposition(out.text), 'sluice_http_requests_total', { method: 'GET', status_class: '2xx' }), 2);
   } finally {
     stop();
   }
