@@ -7,7 +7,10 @@ import type { AddressInfo } from 'node:net';
 import { Agent } from 'node:http';
 import { constants } from 'node:http2';
 import { HttpPeer } from '@sluice/core';
-import { peerOf, request, startProxy } from './helpers/net.js';
+import { TransportConnector, silentLogger } from '@sluice/core';
+import { TlsSettings } from '@sluice/tls';
+import { httpProxyService } from '../src/index.js';
+import { curl, peerOf, request, startProxy } from './helpers/net.js';
 import type { RunningProxy } from './helpers/net.js';
 import { h2Client, h2Request, makeCert, startH2Origin, type H2Origin, type TestCert } from './helpers/h2.js';
 
@@ -116,6 +119,34 @@ up("TLS peers: 'h2' and 'h2h1' speak h2 to an origin offering it; 'h2h1' falls b
   const strict = await startProxy({ newCtx: () => null, upstreamPeer: () => tlsPeer((ctx.h1tls.address() as AddressInfo).port, 'h2') });
   ctx.proxies.push(strict);
   assert.is((await request(strict.port, { path: '/strict', agent })).status, 502, "'h2' to an origin without h2 fails to connect");
+});
+
+up('curl --http2-prior-knowledge and curl --http2 over TLS through the proxy to an h2 origin', async (ctx) => {
+  const proxy = { newCtx: () => null, upstreamPeer: () => peerOf(ctx.h2c.port, { alpn: 'h2' as const }) };
+  const h2c = await startProxy(proxy, { h2c: true });
+  ctx.proxies.push(h2c);
+  const a = await curl(['-i', '--http2-prior-knowledge', '--data-binary', 'h2c body', `http://127.0.0.1:${h2c.port}/pk`]);
+  assert.match(a.stdout, /^HTTP\/2 200/);
+  assert.match(a.stdout, /POST \/pk 8 via 2\.0$/);
+  const connector = new TransportConnector();
+  const service = httpProxyService({ max_retries: 16, upstream_keepalive_pool_size: 128 }, proxy, { logger: silentLogger, connector, alpnH2: true });
+  service.addTls('127.0.0.1:0', TlsSettings.intermediate(ctx.cert.certFile, ctx.cert.keyFile));
+  const shutdown = new AbortController();
+  const running = service.start(shutdown.signal, silentLogger);
+  await service.readiness.ready;
+  try {
+    const port = service.addresses[0].port;
+    const b = await curl(['-i', '--http2', '--cacert', ctx.cert.certFile, '--resolve', `localhost:${port}:127.0.0.1`, `https://localhost:${port}/tls`]);
+    assert.match(b.stdout, /^HTTP\/2 200/);
+    assert.match(b.stdout, /GET \/tls 0 via 2\.0$/);
+    assert.is(ctx.seen[ctx.seen.length - 1].authority, `localhost:${port}`);
+    const t = await curl(['--http2', '--cacert', ctx.cert.certFile, '--resolve', `localhost:${port}:127.0.0.1`, `https://localhost:${port}/trailers`, '-w', '%{http_version}']);
+    assert.is(t.stdout, 'streamed without a length2');
+  } finally {
+    shutdown.abort();
+    service.stopNow();
+    await running;
+  }
 });
 
 up('GOAWAY from the upstream during traffic: a stream it did not process is retried on a fresh connection', async (ctx) => {
