@@ -55,7 +55,7 @@ export class SyslogDestination {
   private udpPending = 0;
   private udpIdle: (() => void) | undefined;
   private stream: Socket | undefined;
-  private connected = false;
+  private streamConnected = false;
   private retryAt = 0;
   private queue: Buffer[] = [];
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -73,6 +73,11 @@ export class SyslogDestination {
     this.maxBuffered = positive('maxBufferedBytes', options.maxBufferedBytes ?? 1 << 20);
     this.reconnectDelayMs = options.reconnectDelayMs ?? 1000;
     this.onError = options.onError;
+  }
+
+  /** Whether a stream transport is connected now (always true for UDP, which has no connection). */
+  get connected(): boolean {
+    return this.target.transport === 'udp' || this.streamConnected;
   }
 
   /** Pino's destination interface: one serialized line (JSON with a trailing newline). */
@@ -106,7 +111,7 @@ export class SyslogDestination {
       this.queue = [];
       return;
     }
-    if (!this.connected) {
+    if (!this.streamConnected) {
       // Give a connect in flight its chance to deliver the queue.
       await new Promise<void>((r) => {
         stream.once('connect', () => r());
@@ -151,7 +156,7 @@ export class SyslogDestination {
   private sendFrame(bytes: Buffer): void {
     // RFC 6587 §3.4.1: MSG-LEN SP SYSLOG-MSG, the length in octets.
     const frame = Buffer.concat([Buffer.from(`${bytes.length} `, 'latin1'), bytes]);
-    if (this.connected && this.stream) {
+    if (this.streamConnected && this.stream) {
       if (this.stream.writableLength > this.maxBuffered) {
         this.dropped++;
         return;
@@ -188,14 +193,14 @@ export class SyslogDestination {
     this.stream = socket;
     socket.unref();
     socket.on('connect', () => {
-      this.connected = true;
+      this.streamConnected = true;
       const queued = this.queue;
       this.queue = [];
       if (queued.length > 0) socket.write(queued.length === 1 ? queued[0] : Buffer.concat(queued));
     });
     socket.on('error', (e) => this.failed(e));
     socket.on('close', () => {
-      this.connected = false;
+      this.streamConnected = false;
       this.stream = undefined;
       this.retryAt = Date.now() + this.reconnectDelayMs;
       if (this.queue.length > 0) this.scheduleConnect();
