@@ -1,18 +1,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RequestHeader, ResponseHeader } from '@sluice/core';
+import type { RequestHeader, ResponseHeader } from '@sluice/core';
+import { request, response } from './fields.js';
 import { responseCacheable, stripFields, type CacheabilityOptions } from '../../src/cache/cacheability.js';
 
-function request(method: string, fields: Record<string, string> = {}): RequestHeader {
-  const req = new RequestHeader(method, '/a');
-  for (const [n, v] of Object.entries(fields)) req.headers.append(n, v);
-  return req;
-}
-function response(status: number, fields: Record<string, string | string[]> = {}): ResponseHeader {
-  const resp = new ResponseHeader(status);
-  for (const [n, value] of Object.entries(fields)) for (const v of Array.isArray(value) ? value : [value]) resp.headers.append(n, v);
-  return resp;
-}
 function reason(req: RequestHeader, resp: ResponseHeader, options?: CacheabilityOptions): string {
   const r = responseCacheable(req, resp, options);
   return r.cacheable ? 'cacheable' : r.reason;

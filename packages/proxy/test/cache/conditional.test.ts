@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RequestHeader, ResponseHeader } from '@sluice/core';
+import { request, response } from './fields.js';
 import {
   parseEntityTag, parseEntityTagList, strongMatch, weakMatch, evaluatePreconditions, ifRangeAllows,
   addRevalidationHeaders, notModifiedMatches, mergeNotModified,
@@ -8,16 +8,6 @@ import {
 import { formatHttpDate } from '../../src/cache/http-date.js';
 
 const T = Date.UTC(2024, 0, 1, 0, 0, 0);
-function request(method: string, fields: Record<string, string> = {}): RequestHeader {
-  const req = new RequestHeader(method, '/');
-  for (const [n, v] of Object.entries(fields)) req.headers.append(n, v);
-  return req;
-}
-function response(status: number, fields: Record<string, string | string[]> = {}): ResponseHeader {
-  const resp = new ResponseHeader(status);
-  for (const [n, value] of Object.entries(fields)) for (const v of Array.isArray(value) ? value : [value]) resp.headers.append(n, v);
-  return resp;
-}
 
 const tags = suite('entity tags (RFC 9110 §8.8.3)');
 

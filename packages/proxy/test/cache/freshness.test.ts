@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ResponseHeader } from '@sluice/core';
+import type { ResponseHeader } from '@sluice/core';
+import { response } from './fields.js';
 import { parseCacheControl } from '../../src/cache/cache-control.js';
 import { formatHttpDate } from '../../src/cache/http-date.js';
 import {
@@ -10,13 +11,6 @@ import {
 
 const NOW = Date.UTC(2024, 5, 1, 12, 0, 0);
 
-function response(status: number, fields: Record<string, string | string[]>): ResponseHeader {
-  const resp = new ResponseHeader(status);
-  for (const [name, value] of Object.entries(fields)) {
-    for (const v of Array.isArray(value) ? value : [value]) resp.headers.append(name, v);
-  }
-  return resp;
-}
 function lifetime(resp: ResponseHeader, options = {}): number {
   return freshnessLifetimeMs(resp, parseCacheControl(resp.headers.getAll('cache-control')), NOW, options);
 }
