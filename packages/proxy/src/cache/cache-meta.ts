@@ -54,7 +54,7 @@ export interface EntryState {
 export function entryState(meta: CacheMeta, req: RequestHeader, nowMs: number, shared = true): EntryState {
   const ageMs = currentAgeMs(meta.correctedInitialAgeMs, meta.responseTimeMs, nowMs);
   const responseCacheControl = parseCacheControl(meta.response.headers.getAll('cache-control'));
-  const requestCacheControl = parseCacheControl(req.headers.getAll('cache-control'));
+  const requestCacheControl = requestDirectives(req);
   return {
     verdict: freshnessVerdict(meta.freshnessLifetimeMs, ageMs, responseCacheControl, requestCacheControl, shared),
     ageMs,
@@ -62,6 +62,20 @@ export function entryState(meta: CacheMeta, req: RequestHeader, nowMs: number, s
     responseCacheControl,
     requestCacheControl,
   };
+}
+
+/**
+ * The request's Cache-Control; without one, `Pragma: no-cache` counts as `no-cache` (RFC 9111 §5.4).
+ */
+export function requestDirectives(req: RequestHeader): CacheControl {
+  const lines = req.headers.getAll('cache-control');
+  const cc = parseCacheControl(lines);
+  if (lines.length === 0) {
+    for (const line of req.headers.getAll('pragma')) {
+      if (/(^|,)\s*no-cache\s*(,|$)/i.test(line)) cc.noCache = true;
+    }
+  }
+  return cc;
 }
 
 /**

@@ -22,7 +22,7 @@ export {
 } from './range.js';
 export { varyFields, normalizedFieldValue, varianceKey } from './vary.js';
 export { CacheKey, InvalidCacheKeyError, primaryFromRequest } from './cache-key.js';
-export { createCacheMeta, entryState, responseForHit, refreshedCacheMeta, type ExchangeTimes, type EntryState } from './cache-meta.js';
+export { createCacheMeta, entryState, requestDirectives, responseForHit, refreshedCacheMeta, type ExchangeTimes, type EntryState } from './cache-meta.js';
 export { StreamingBody, CacheFillError, CacheWriteClosedError } from './streaming-body.js';
 export type { Storage, CacheMeta, CacheHit, MissHandler, PurgeScope, EvictionReason, EvictionListener } from './storage.js';
 export { MemoryStorage, CacheTooLargeError, type MemoryStorageOptions, type MemoryEntry, type WeightedCache } from './memory-storage.js';

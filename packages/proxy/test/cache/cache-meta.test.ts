@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RequestHeader, ResponseHeader } from '@sluice/core';
 import { TinyUfo } from '../../../cache/src/index.js';
-import { createCacheMeta, entryState, responseForHit, refreshedCacheMeta } from '../../src/cache/cache-meta.js';
+import { createCacheMeta, entryState, responseForHit, refreshedCacheMeta, requestDirectives } from '../../src/cache/cache-meta.js';
 import { responseCacheable, stripFields } from '../../src/cache/cacheability.js';
 import { mayServeStale } from '../../src/cache/freshness.js';
 import { addRevalidationHeaders, evaluatePreconditions } from '../../src/cache/conditional.js';
@@ -70,6 +70,15 @@ lifecycle('fresh, then stale within stale-while-revalidate, then refreshed by a 
 lifecycle('a client conditional is answered 304 from the entry', () => {
   const meta = createCacheMeta(request(), response(200, { etag: 'W/"x"', 'cache-control': 'max-age=60' }), { requestTimeMs: T0, responseTimeMs: T0 });
   assert.is(evaluatePreconditions(request({ 'if-none-match': '"x"' }), meta.response, meta.responseTimeMs), 'not-modified');
+});
+
+lifecycle('Pragma: no-cache counts only without Cache-Control (RFC 9111 §5.4)', () => {
+  const meta = createCacheMeta(request(), response(200, { 'cache-control': 'max-age=60' }), { requestTimeMs: T0, responseTimeMs: T0 });
+  assert.is(entryState(meta, request({ pragma: 'no-cache' }), T0 + 1000).verdict, 'stale');
+  assert.is(entryState(meta, request({ pragma: 'x, No-Cache' }), T0 + 1000).verdict, 'stale');
+  assert.is(entryState(meta, request({ pragma: 'no-cache', 'cache-control': 'max-age=100' }), T0 + 1000).verdict, 'fresh');
+  assert.is(entryState(meta, request({ pragma: 'no-cachex' }), T0 + 1000).verdict, 'fresh');
+  assert.not.ok(requestDirectives(request()).noCache);
 });
 
 lifecycle('Vary: * has no meta', () => {
