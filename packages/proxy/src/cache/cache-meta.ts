@@ -32,7 +32,7 @@ export function createCacheMeta(req: RequestHeader, resp: ResponseHeader, times:
     variance: varianceKey(fields, req),
     requestTimeMs: times.requestTimeMs,
     responseTimeMs: times.responseTimeMs,
-    correctedInitialAgeMs: correctedInitialAgeMs(resp, times.requestTimeMs, times.responseTimeMs),
+    correctedInitialAgeMs: correctedInitialAgeMs(resp, times.requestTimeMs, times.responseTimeMs, options.ageParsing),
     freshnessLifetimeMs: freshnessLifetimeMs(resp, cc, times.responseTimeMs, options),
   };
 }
@@ -105,7 +105,7 @@ export function refreshedCacheMeta(meta: CacheMeta, notModified: ResponseHeader,
     variance: meta.variance,
     requestTimeMs: times.requestTimeMs,
     responseTimeMs: times.responseTimeMs,
-    correctedInitialAgeMs: correctedInitialAgeMs(response, times.requestTimeMs, times.responseTimeMs),
+    correctedInitialAgeMs: correctedInitialAgeMs(response, times.requestTimeMs, times.responseTimeMs, options.ageParsing),
     freshnessLifetimeMs: freshnessLifetimeMs(response, cc, times.responseTimeMs, options),
   };
 }

@@ -173,16 +173,18 @@ export function notModifiedMatches(stored: ResponseHeader, notModified: Response
   return true;
 }
 
-// RFC 9111 §3.2: fields a 304 never replaces: those not stored (§3.1) and Content-Length (the 304
-// describes the stored body, it has none of its own).
+// RFC 9111 §3.2: fields a 304 never replaces: those not stored (§3.1), Content-Length (the 304 has
+// no body of its own), and the fields that describe the stored bytes themselves (Content-Encoding,
+// Content-Range, digests), which §3.2 lets a cache keep "to assure integrity of the stored response".
 const NOT_UPDATED: ReadonlySet<string> = new Set([
-  'content-length', 'connection', 'proxy-connection', 'keep-alive', 'te', 'transfer-encoding', 'upgrade',
+  'content-length', 'content-encoding', 'content-range', 'content-md5', 'content-digest', 'connection', 'proxy-connection', 'keep-alive', 'te', 'transfer-encoding', 'upgrade',
   'proxy-authenticate', 'proxy-authentication-info', 'proxy-authorization',
 ]);
 
 /**
  * Merges a 304's fields into the stored response (RFC 9111 §3.2, §4.3.4): each field present in the
- * 304 replaces all stored lines of that name, except Content-Length, hop-by-hop fields and `skip`
+ * 304 replaces all stored lines of that name, except Content-Length, the fields describing the
+ * stored bytes (Content-Encoding, Content-Range, Content-MD5, Content-Digest), hop-by-hop fields and `skip`
  * (lower-case names, e.g. fields the cache strips). Returns the number of field names replaced.
  */
 export function mergeNotModified(stored: ResponseHeader, notModified: ResponseHeader, skip: readonly string[] = []): number {

@@ -27,6 +27,8 @@ export interface FreshnessOptions {
    * default TTL (Pingora's CacheMetaDefaults). Return 0 for none. Default: none for every status.
    */
   defaultTtlMs?: (status: number) => number;
+  /** How a malformed Age is read (see `AgeParsing`). Default 'strict'. */
+  ageParsing?: AgeParsing;
 }
 
 const DEFAULT_HEURISTIC_MAX_MS = 86_400_000;
@@ -75,13 +77,33 @@ export function dateValueMs(resp: ResponseHeader, responseTimeMs: number): numbe
   return Number.isNaN(date) ? responseTimeMs : date;
 }
 
+/** How a malformed Age field is read. */
+export type AgeParsing =
+  /**
+   * Anything but one line holding one delta-seconds (a list, a second line, a sign, a fraction, a
+   * parameter) makes the response stale: the most restrictive reading, and what http-cache-tests
+   * requires. The default.
+   */
+  | 'strict'
+  /** RFC 9111 §5.1 literally: the first member of a list is used; an invalid value is ignored. */
+  | 'first-member';
+
+// A malformed Age under 'strict': as old as delta-seconds can say (RFC 9111 §1.2.2), so stale.
+const STALE_AGE_SECONDS = 2147483648;
+
 /**
- * The Age field in seconds (RFC 9111 §5.1): the first member of a list; 0 when absent or invalid
- * (an invalid Age is ignored).
+ * The Age field in seconds (RFC 9111 §5.1); 0 when absent. A malformed value is stale under
+ * 'strict' (default), and under 'first-member' the list's first member counts and an invalid one
+ * is ignored (0).
  */
-export function ageValueSeconds(resp: ResponseHeader): number {
-  const value = resp.headers.get('age');
-  if (value === undefined) return 0;
+export function ageValueSeconds(resp: ResponseHeader, parsing: AgeParsing = 'strict'): number {
+  const lines = resp.headers.getAll('age');
+  if (lines.length === 0) return 0;
+  if (parsing === 'strict') {
+    const seconds = lines.length === 1 ? deltaSeconds(lines[0].trim()) : NaN;
+    return Number.isNaN(seconds) ? STALE_AGE_SECONDS : seconds;
+  }
+  const value = lines[0];
   const comma = value.indexOf(',');
   const seconds = deltaSeconds((comma === -1 ? value : value.slice(0, comma)).trim());
   return Number.isNaN(seconds) ? 0 : seconds;
@@ -91,10 +113,10 @@ export function ageValueSeconds(resp: ResponseHeader): number {
  * The age the response had when it was stored (RFC 9111 §4.2.3 corrected_initial_age), in ms:
  * the larger of the apparent age (response time − Date) and Age plus the request's round trip.
  */
-export function correctedInitialAgeMs(resp: ResponseHeader, requestTimeMs: number, responseTimeMs: number): number {
+export function correctedInitialAgeMs(resp: ResponseHeader, requestTimeMs: number, responseTimeMs: number, parsing: AgeParsing = 'strict'): number {
   const apparentAge = Math.max(0, responseTimeMs - dateValueMs(resp, responseTimeMs));
   const responseDelay = Math.max(0, responseTimeMs - requestTimeMs);
-  const correctedAgeValue = ageValueSeconds(resp) * 1000 + responseDelay;
+  const correctedAgeValue = ageValueSeconds(resp, parsing) * 1000 + responseDelay;
   return Math.max(apparentAge, correctedAgeValue);
 }
 
@@ -106,9 +128,9 @@ export function currentAgeMs(correctedInitialAge: number, responseTimeMs: number
   return correctedInitialAge + Math.max(0, nowMs - responseTimeMs);
 }
 
-/** The Age field value to send with a response served from cache (RFC 9111 §5.1): whole seconds. */
+/** The Age field value to send with a response served from cache (RFC 9111 §5.1): whole seconds, at most 2^31 (§1.2.2). */
 export function ageFieldValue(ageMs: number): string {
-  return String(Math.floor(Math.max(0, ageMs) / 1000));
+  return String(Math.min(STALE_AGE_SECONDS, Math.floor(Math.max(0, ageMs) / 1000)));
 }
 
 /** What a request may be answered with, given a stored response's freshness. */

@@ -6,7 +6,7 @@ export { parseHttpDate, formatHttpDate } from './http-date.js';
 export {
   HEURISTICALLY_CACHEABLE_STATUSES, freshnessLifetimeMs, hasExplicitFreshness, dateValueMs, ageValueSeconds,
   correctedInitialAgeMs, currentAgeMs, ageFieldValue, freshnessVerdict, staleForbidden, mayServeStale,
-  type FreshnessOptions, type FreshnessVerdict, type StaleReason, type ServeStaleOptions,
+  type FreshnessOptions, type FreshnessVerdict, type AgeParsing, type StaleReason, type ServeStaleOptions,
 } from './freshness.js';
 export {
   responseCacheable, fieldsToStrip, stripFields,
@@ -20,6 +20,7 @@ export {
   parseRange, contentRange, unsatisfiedContentRange, rangeView, multipartByteranges,
   type ByteRange, type RangeRequest, type RangeOptions, type MultipartByteranges,
 } from './range.js';
+export { invalidatesCache, invalidationTargets } from './invalidation.js';
 export { varyFields, normalizedFieldValue, varianceKey } from './vary.js';
 export { CacheKey, InvalidCacheKeyError, primaryFromRequest } from './cache-key.js';
 export { createCacheMeta, entryState, requestDirectives, responseForHit, refreshedCacheMeta, type ExchangeTimes, type EntryState } from './cache-meta.js';

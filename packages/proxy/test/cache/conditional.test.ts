@@ -139,6 +139,15 @@ revalidation('merge: 304 fields replace stored ones, except Content-Length and h
   assert.is(s.status, 200);
 });
 
+revalidation('merge keeps the fields that describe the stored bytes (§3.2 integrity)', () => {
+  const s = response(200, { 'content-encoding': 'gzip', 'content-range': 'bytes 0-1/2', 'content-md5': 'a', 'content-digest': 'sha-256=:x:' });
+  assert.is(mergeNotModified(s, response(304, { 'content-encoding': 'br', 'content-range': 'bytes 0-0/2', 'content-md5': 'b', 'content-digest': 'sha-256=:y:' })), 0);
+  assert.is(s.headers.get('content-encoding'), 'gzip');
+  assert.is(s.headers.get('content-range'), 'bytes 0-1/2');
+  assert.is(s.headers.get('content-md5'), 'a');
+  assert.is(s.headers.get('content-digest'), 'sha-256=:x:');
+});
+
 revalidation('merge skips fields the cache strips', () => {
   const s = response(200, {});
   mergeNotModified(s, response(304, { 'set-cookie': 'a=b', 'x-ok': '1' }), ['set-cookie']);

@@ -78,12 +78,28 @@ lifetimeSuite('explicit freshness detection', () => {
 
 const age = suite('age (RFC 9111 §4.2.3, §5.1)');
 
-age('Age field: first member, invalid ignored', () => {
+age('Age field, strict (default): anything but one delta-seconds is stale', () => {
+  const STALE = 2147483648;
   assert.is(ageValueSeconds(response(200, { age: '30' })), 30);
-  assert.is(ageValueSeconds(response(200, { age: '30, 40' })), 30);
-  assert.is(ageValueSeconds(response(200, { age: '-5' })), 0);
-  assert.is(ageValueSeconds(response(200, { age: 'abc' })), 0);
+  assert.is(ageValueSeconds(response(200, { age: ' 30 ' })), 30);
   assert.is(ageValueSeconds(response(200, {})), 0);
+  for (const bad of ['abc', '-7200', '7200.0', '0,7200', '0, 0', '7200;foo=bar', '']) {
+    assert.is(ageValueSeconds(response(200, { age: bad })), STALE, bad);
+  }
+  assert.is(ageValueSeconds(response(200, { age: ['0', '0'] })), STALE);
+  // a stale Age makes the entry stale at once
+  const resp = response(200, { age: 'abc', date: formatHttpDate(NOW) });
+  assert.ok(correctedInitialAgeMs(resp, NOW, NOW) > 3_600_000);
+});
+
+age('Age field, first-member (RFC 9111 §5.1 literally): first member, invalid ignored', () => {
+  const read = (age: string | string[]) => ageValueSeconds(response(200, { age }), 'first-member');
+  assert.is(read('30'), 30);
+  assert.is(read('30, 40'), 30);
+  assert.is(read(['30', '40']), 30);
+  assert.is(read('-5'), 0);
+  assert.is(read('abc'), 0);
+  assert.is(correctedInitialAgeMs(response(200, { age: 'abc', date: formatHttpDate(NOW) }), NOW, NOW, 'first-member'), 0);
 });
 
 age('corrected initial age: max(apparent age, Age + response delay)', () => {
@@ -102,6 +118,7 @@ age('current age adds resident time; Age field in whole seconds', () => {
   assert.is(currentAgeMs(5000, NOW, NOW - 7000), 5000);
   assert.is(ageFieldValue(12_999), '12');
   assert.is(ageFieldValue(-1), '0');
+  assert.is(ageFieldValue(1e15), '2147483648');
 });
 
 const verdict = suite('freshness verdict with request directives (RFC 9111 §5.2.1)');
