@@ -5,15 +5,15 @@ import { SluiceError, TransportConnector, defaultLogger, toSluiceError } from '@
 import type { Digest, HeaderMap, HttpPeer, Logger, ServerApp, Stream, ResponseHeader } from '@sluice/core';
 import { ClientSession, ServerSession } from '@sluice/http1';
 import type { ServerSessionOptions } from '@sluice/http1';
-import { Http2Connector, Http2ServerSession } from '@sluice/http2';
-import type { Http2ClientSession, Http2ClientStream, Http2ServerOptions, Http2ServerStream } from '@sluice/http2';
+import { Http2Connector } from '@sluice/http2';
+import type { Http2ClientSession, Http2ClientStream, Http2ServerOptions, Http2ServerSession, Http2ServerStream } from '@sluice/http2';
 import { defaultFailStatus } from './fail-status.js';
 import { connectionHas, removeHopByHop } from './hop-by-hop.js';
-import { Http2Session } from './http2-session.js';
+import { Http2Session, ProxyHttp2ServerSession } from './http2-session.js';
 import { Http2Upstream } from './http2-upstream.js';
 import type { BodyChunk, ProxyHttp } from './proxy-http.js';
 import { DEFAULT_RETRY_BUFFER_BYTES, RetryBuffer } from './retry-buffer.js';
-import { Http1Session, type DownstreamSession } from './session.js';
+import { Http1Session, type DownstreamSession, type UpstreamHandle } from './session.js';
 import { tunnel } from './tunnel.js';
 
 /** Options of {@link HttpProxy}; every one has a safe default. */
@@ -91,6 +91,8 @@ const UPGRADED = 1;
  */
 interface BodySend {
   running: Promise<void> | undefined;
+  /** Ends the current attempt's upstream exchange when the client goes away. */
+  upstream: UpstreamHandle | undefined;
   done: boolean;
   cancelled: boolean;
   failure: SluiceError | undefined;
@@ -182,7 +184,7 @@ export class HttpProxy<Ctx> implements ServerApp {
 
   /** Serves one HTTP/2 connection: each request stream runs through the phases as an {@link Http2Session}. */
   private async serveHttp2(stream: Stream, shutdown: AbortSignal): Promise<void> {
-    const session = new Http2ServerSession(stream, (h2: Http2ServerStream) => this.processHttp2Stream(h2, stream), this.http2Options);
+    const session = new ProxyHttp2ServerSession(stream, (h2: Http2ServerStream) => this.processHttp2Stream(h2, stream), this.http2Options);
     this.http2Sessions.add(session);
     try {
       const closed = session.start();
@@ -313,7 +315,7 @@ export class HttpProxy<Ctx> implements ServerApp {
   private async proxyToUpstream(session: DownstreamSession, ctx: Ctx): Promise<number> {
     const proxy = this.proxy;
     const send: BodySend | undefined = session.hasRequestBody
-      ? { running: undefined, done: false, cancelled: false, failure: undefined, retryBuffer: new RetryBuffer(this.retryBufferBytes) }
+      ? { running: undefined, upstream: undefined, done: false, cancelled: false, failure: undefined, retryBuffer: new RetryBuffer(this.retryBufferBytes) }
       : undefined;
     let retries = 0;
     let fresh = false;
@@ -421,10 +423,13 @@ export class HttpProxy<Ctx> implements ServerApp {
       } catch (e) {
         throw this.upstreamError(e, reused, 'writing the request head');
       }
+      // The socket itself: destroying it fails a pending read (closing the client session would not).
+      session.attachUpstream?.(stream);
       if (send !== undefined) {
         if (send.running !== undefined) await send.running;
         send.done = send.cancelled = false;
         send.failure = undefined;
+        send.upstream = stream;
         send.running = this.sendBody(session, ctx, client, send);
       }
       let res: ResponseHeader;
@@ -455,6 +460,7 @@ export class HttpProxy<Ctx> implements ServerApp {
       }
       return DONE;
     } finally {
+      session.attachUpstream?.(null);
       if (send !== undefined && !send.done) send.cancelled = true;
       if (!handedOver) client.close();
     }
@@ -486,12 +492,14 @@ export class HttpProxy<Ctx> implements ServerApp {
       throw this.upstreamError(e, reused, 'sending the request head');
     }
     const upstream = new Http2Upstream(stream, peer.options.readTimeoutMs);
+    session.attachUpstream?.(upstream);
     let complete = false;
     try {
       if (send !== undefined) {
         if (send.running !== undefined) await send.running;
         send.done = send.cancelled = false;
         send.failure = undefined;
+        send.upstream = upstream;
         send.running = this.sendBody(session, ctx, upstream, send);
       }
       let res: ResponseHeader;
@@ -507,6 +515,7 @@ export class HttpProxy<Ctx> implements ServerApp {
       if (send !== undefined && !send.done) session.setKeepalive(false);
       return DONE;
     } finally {
+      session.attachUpstream?.(null);
       if (send !== undefined && !send.done) send.cancelled = true;
       // An unfinished exchange resets its stream; the connection stays for the others.
       if (!complete || !stream.localEnded) upstream.close();
@@ -555,10 +564,11 @@ export class HttpProxy<Ctx> implements ServerApp {
     } catch (e) {
       state.failure = toSluiceError(e, 'WriteError', 'sending the request body');
       if (state.failure.source === 'Unset') state.failure.intoUp();
-      // The client is gone: closing the upstream connection ends the wait for a response that no one
-      // will read. (An upstream write failure leaves the connection alone: an upstream may answer
-      // early and stop reading, and that answer must still go out.)
-      if (state.failure.source === 'Downstream') client.close();
+      // The client is gone: ending the upstream exchange ends the wait for a response that no one will
+      // read (destroying the connection fails that read; closing the http1 client session would leave
+      // it pending). An upstream write failure leaves the connection alone: an upstream may answer
+      // early and stop reading, and that answer must still go out.
+      if (state.failure.source === 'Downstream') state.upstream?.destroy();
     }
   }
 

@@ -1,8 +1,38 @@
 import type { Socket } from 'node:net';
 import { ResponseHeader, SluiceError } from '@sluice/core';
 import type { Digest, HeaderMap, RequestHeader, SocketAddress, Stream } from '@sluice/core';
-import { ErrorCode, type Http2ServerStream } from '@sluice/http2';
-import type { DownstreamSession } from './session.js';
+import { ErrorCode, Http2ServerSession, Http2ServerStream } from '@sluice/http2';
+import type { Http2Error, Http2RequestHandler, Http2ServerOptions, Http2Stream, StreamOwner } from '@sluice/http2';
+import type { DownstreamSession, UpstreamHandle } from './session.js';
+
+/** A request stream that tells its proxy session when the client reset it (or the connection ended). */
+class ProxyHttp2Stream extends Http2ServerStream {
+  session: Http2Session | null = null;
+
+  override fail(error: Http2Error | Error): void {
+    super.fail(error);
+    const session = this.session;
+    if (session !== null) {
+      this.session = null;
+      session.streamFailed();
+    }
+  }
+}
+
+/**
+ * The proxy's HTTP/2 server connection: its request streams report a reset by the client, so the
+ * upstream request it was waiting for is cancelled instead of left running (RFC 9113 §8.1 CANCEL).
+ */
+export class ProxyHttp2ServerSession extends Http2ServerSession {
+  constructor(transport: Stream, handler: Http2RequestHandler, options: Http2ServerOptions = {}) {
+    super(transport, handler, options);
+  }
+
+  /** @internal */
+  override createStream(owner: StreamOwner, id: number, receiveWindow: number, sendWindow: number): Http2Stream {
+    return new ProxyHttp2Stream(owner, id, receiveWindow, sendWindow);
+  }
+}
 
 /**
  * The downstream session over one HTTP/2 request stream: the same {@link DownstreamSession} the
@@ -25,9 +55,11 @@ export class Http2Session implements DownstreamSession {
   private keepaliveAllowed = true;
   private bytesRead = 0;
   private bytesSent = 0;
+  private upstream: UpstreamHandle | null = null;
 
   constructor(stream: Http2ServerStream, transport: Stream) {
     this.stream = stream;
+    if (stream instanceof ProxyHttp2Stream) stream.session = this;
     this.transport = transport;
     this.request = stream.request;
     const authority = stream.authority;
@@ -192,6 +224,19 @@ export class Http2Session implements DownstreamSession {
 
   isHttp2(): boolean {
     return true;
+  }
+
+  attachUpstream(upstream: UpstreamHandle | null): void {
+    this.upstream = upstream;
+    if (upstream !== null && this.stream.closed && !this.done) this.streamFailed();
+  }
+
+  /** @internal The client reset the stream (or the connection ended): the upstream exchange is cancelled. */
+  streamFailed(): void {
+    this.keepaliveAllowed = false;
+    const upstream = this.upstream;
+    this.upstream = null;
+    if (upstream !== null && !this.done) upstream.destroy();
   }
 
   private sendHead(response: ResponseHeader, endStream: boolean): void {

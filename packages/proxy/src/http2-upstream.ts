@@ -71,6 +71,11 @@ export class Http2Upstream {
     if (!this.stream.closed) this.stream.reset(ErrorCode.CANCEL);
   }
 
+  /** The same as {@link close}: a pending read fails with the reset. */
+  destroy(): void {
+    this.close();
+  }
+
   /** `read`, failed with ReadTimedout when nothing arrives within the peer's read timeout. */
   private bounded<T>(read: Promise<T>, what: string): Promise<T> {
     const ms = this.readTimeoutMs;

@@ -46,6 +46,12 @@ export interface Session {
   readonly keepalive: boolean;
 }
 
+/** The upstream side of an exchange in progress, as far as a downstream session may cancel it. */
+export interface UpstreamHandle {
+  /** Ends the upstream exchange at once (destroys the connection or resets the stream); a pending read fails. */
+  destroy(): void;
+}
+
 /**
  * What the proxy engine needs from a downstream session beyond {@link Session}. An HTTP/2 stream
  * implements the same methods, so the engine does not know which protocol it serves.
@@ -70,6 +76,11 @@ export interface DownstreamSession extends Session {
   abort(): void;
   /** Hands the connection over after a 101 or a CONNECT 2xx. */
   takeOver(): { socket: Socket; head: Buffer };
+  /**
+   * Names the upstream exchange in progress (null when it is over), so a client that goes away
+   * (an HTTP/2 stream reset) cancels it. Optional: HTTP/1 notices a gone client when it writes.
+   */
+  attachUpstream?(upstream: UpstreamHandle | null): void;
 }
 
 /** The downstream session over an HTTP/1 connection. */

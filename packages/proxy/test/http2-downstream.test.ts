@@ -190,4 +190,38 @@ down('a request the proxy refuses (CONNECT) is answered on its stream; the conne
   }
 });
 
+down('a client that resets its stream while the upstream has not answered cancels the upstream request, and the request is logged', async () => {
+  const { createServer } = await import('node:http');
+  let cut = 0;
+  let logged = 0;
+  // The origin takes the whole request and never answers.
+  const origin = createServer((req, res) => {
+    res.on('close', () => cut++);
+    req.resume();
+  });
+  await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
+  const port = (origin.address() as import('node:net').AddressInfo).port;
+  const p = await startProxy({ newCtx: () => null, upstreamPeer: () => peerOf(port), logging: () => void logged++ }, { h2c: true });
+  const client = h2Client(p.port);
+  try {
+    for (const upload of [true, false]) {
+      const before = cut;
+      const req = client.request({ ':method': upload ? 'POST' : 'GET', ':path': '/never' }, { endStream: !upload });
+      req.on('error', () => {});
+      if (upload) req.write(Buffer.alloc(20_000, 'u'));
+      await new Promise((r) => setTimeout(r, 100));
+      req.close(0x8); // RST_STREAM CANCEL
+      for (let i = 0; i < 100 && cut === before; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.is(cut, before + 1, 'the upstream connection was closed');
+    }
+    for (let i = 0; i < 50 && logged < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.is(logged, 2, 'both requests reached the logging phase');
+  } finally {
+    client.close();
+    await p.close();
+    origin.closeAllConnections();
+    await new Promise((r) => origin.close(r));
+  }
+});
+
 down.run();
