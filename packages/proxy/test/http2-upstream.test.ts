@@ -10,7 +10,7 @@ import { HttpPeer } from '@sluice/core';
 import { TransportConnector, silentLogger } from '@sluice/core';
 import { TlsSettings } from '@sluice/tls';
 import { httpProxyService } from '../src/index.js';
-import { curl, peerOf, request, startProxy } from './helpers/net.js';
+import { closedPort, curl, peerOf, request, startProxy } from './helpers/net.js';
 import type { RunningProxy } from './helpers/net.js';
 import { h2Client, h2Request, makeCert, startH2Origin, type H2Origin, type TestCert } from './helpers/h2.js';
 
@@ -146,6 +146,27 @@ up('curl --http2-prior-knowledge and curl --http2 over TLS through the proxy to 
     shutdown.abort();
     service.stopNow();
     await running;
+  }
+});
+
+up('an h2 upstream that does not answer within readTimeoutMs is a 504; a refused h2 connect is a 502', async (ctx) => {
+  const silent = await startH2Origin(() => {});
+  try {
+    const p = await startProxy({ newCtx: () => null, upstreamPeer: () => peerOf(silent.port, { alpn: 'h2', readTimeoutMs: 200 }) }, { h2c: true });
+    ctx.proxies.push(p);
+    const client = h2Client(p.port);
+    try {
+      const r = await h2Request(client, { ':path': '/slow' });
+      assert.is(r.headers[':status'], 504);
+    } finally {
+      client.close();
+    }
+    const port = await closedPort();
+    const refused = await startProxy({ newCtx: () => null, upstreamPeer: () => peerOf(port, { alpn: 'h2' }) });
+    ctx.proxies.push(refused);
+    assert.is((await request(refused.port, { path: '/refused' })).status, 502);
+  } finally {
+    await silent.close();
   }
 });
 
