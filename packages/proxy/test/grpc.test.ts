@@ -4,11 +4,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as grpc from '@grpc/grpc-js';
-import { TlsSettings } from '@sluice/tls';
-import { TransportConnector, silentLogger, type RequestHeader } from '@sluice/core';
-import { httpProxyService, type ProxyHttp, type Session } from '../src/index.js';
+import type { RequestHeader } from '@sluice/core';
+import type { ProxyHttp, Session } from '../src/index.js';
 import { peerOf, startProxy, type RunningProxy } from './helpers/net.js';
-import { makeCert, type TestCert } from './helpers/h2.js';
+import { makeCert, startTlsProxy, type TestCert } from './helpers/h2.js';
 import { EchoClient, startEchoServer, type EchoReply } from '../../../examples/grpc/echo-service.js';
 
 interface Ctx {
@@ -69,22 +68,9 @@ g.before(async (ctx) => {
   ctx.grpcPort = started.port;
   ctx.proxy = await startProxy(grpcProxy(ctx), { h2c: true });
   ctx.client = new EchoClient(`127.0.0.1:${ctx.proxy.port}`, grpc.credentials.createInsecure());
-  const connector = new TransportConnector();
-  const service = httpProxyService({ max_retries: 16, upstream_keepalive_pool_size: 128 }, grpcProxy(ctx), { logger: silentLogger, connector, alpnH2: true });
-  service.addTls('127.0.0.1:0', TlsSettings.intermediate(ctx.cert.certFile, ctx.cert.keyFile));
-  const shutdown = new AbortController();
-  const running = service.start(shutdown.signal, silentLogger);
-  await service.readiness.ready;
-  ctx.tls = {
-    port: service.addresses[0].port,
-    connector,
-    close: async () => {
-      shutdown.abort();
-      service.stopNow();
-      await running;
-    },
-  };
+  ctx.tls = await startTlsProxy(grpcProxy(ctx), ctx.cert);
 });
+
 g.after(async (ctx) => {
   ctx.client.close();
   await ctx.proxy.close();

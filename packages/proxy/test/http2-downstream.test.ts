@@ -3,12 +3,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { TlsSettings } from '@sluice/tls';
 import type { ResponseHeader } from '@sluice/core';
 import type { Session } from '../src/index.js';
 import { curl, peerOf, request, startOrigin, startProxy } from './helpers/net.js';
 import type { Origin, RunningProxy } from './helpers/net.js';
-import { h2Client, h2Request, makeCert, type TestCert } from './helpers/h2.js';
+import { h2Client, h2Request, makeCert, startTlsProxy, type TestCert } from './helpers/h2.js';
 
 interface Ctx {
   origin: Origin;
@@ -63,34 +62,13 @@ down.before(async (ctx) => {
   });
   ctx.proxy = await startProxy(proxyFor(ctx), { h2c: true });
   // TLS: ALPN offers h2 then http/1.1 (alpnH2); HTTP/1.1 clients are served by the HTTP/1 session.
-  ctx.tlsProxy = await startProxyTls(ctx);
+  ctx.tlsProxy = await startTlsProxy(proxyFor(ctx), ctx.cert);
 });
 down.after(async (ctx) => {
   await ctx.proxy.close();
   await ctx.tlsProxy.close();
   await ctx.origin.close();
 });
-
-async function startProxyTls(ctx: Ctx): Promise<RunningProxy> {
-  const { httpProxyService } = await import('../src/index.js');
-  const { TransportConnector, silentLogger } = await import('@sluice/core');
-  const connector = new TransportConnector();
-  const service = httpProxyService({ max_retries: 16, upstream_keepalive_pool_size: 128 }, proxyFor(ctx), { logger: silentLogger, connector, alpnH2: true });
-  service.addTls('127.0.0.1:0', TlsSettings.intermediate(ctx.cert.certFile, ctx.cert.keyFile));
-  const shutdown = new AbortController();
-  const running = service.start(shutdown.signal, silentLogger);
-  await service.readiness.ready;
-  return {
-    port: service.addresses[0].port,
-    connector,
-    close: async () => {
-      shutdown.abort();
-      service.stopNow();
-      await running;
-      connector.pool.clear();
-    },
-  };
-}
 
 down('curl --http2-prior-knowledge: GET and POST reach the HTTP/1.1 origin with :authority as Host', async (ctx) => {
   const url = `http://127.0.0.1:${ctx.proxy.port}`;

@@ -7,12 +7,9 @@ import type { AddressInfo } from 'node:net';
 import { Agent } from 'node:http';
 import { constants } from 'node:http2';
 import { HttpPeer } from '@sluice/core';
-import { TransportConnector, silentLogger } from '@sluice/core';
-import { TlsSettings } from '@sluice/tls';
-import { httpProxyService } from '../src/index.js';
 import { closedPort, curl, peerOf, request, startProxy } from './helpers/net.js';
 import type { RunningProxy } from './helpers/net.js';
-import { h2Client, h2Request, makeCert, startH2Origin, type H2Origin, type TestCert } from './helpers/h2.js';
+import { h2Client, h2Request, makeCert, startH2Origin, startTlsProxy, type H2Origin, type TestCert } from './helpers/h2.js';
 
 interface Ctx {
   cert: TestCert;
@@ -128,25 +125,15 @@ up('curl --http2-prior-knowledge and curl --http2 over TLS through the proxy to 
   const a = await curl(['-i', '--http2-prior-knowledge', '--data-binary', 'h2c body', `http://127.0.0.1:${h2c.port}/pk`]);
   assert.match(a.stdout, /^HTTP\/2 200/);
   assert.match(a.stdout, /POST \/pk 8 via 2\.0$/);
-  const connector = new TransportConnector();
-  const service = httpProxyService({ max_retries: 16, upstream_keepalive_pool_size: 128 }, proxy, { logger: silentLogger, connector, alpnH2: true });
-  service.addTls('127.0.0.1:0', TlsSettings.intermediate(ctx.cert.certFile, ctx.cert.keyFile));
-  const shutdown = new AbortController();
-  const running = service.start(shutdown.signal, silentLogger);
-  await service.readiness.ready;
-  try {
-    const port = service.addresses[0].port;
-    const b = await curl(['-i', '--http2', '--cacert', ctx.cert.certFile, '--resolve', `localhost:${port}:127.0.0.1`, `https://localhost:${port}/tls`]);
-    assert.match(b.stdout, /^HTTP\/2 200/);
-    assert.match(b.stdout, /GET \/tls 0 via 2\.0$/);
-    assert.is(ctx.seen[ctx.seen.length - 1].authority, `localhost:${port}`);
-    const t = await curl(['--http2', '--cacert', ctx.cert.certFile, '--resolve', `localhost:${port}:127.0.0.1`, `https://localhost:${port}/trailers`, '-w', '%{http_version}']);
-    assert.is(t.stdout, 'streamed without a length2');
-  } finally {
-    shutdown.abort();
-    service.stopNow();
-    await running;
-  }
+  const tls = await startTlsProxy(proxy, ctx.cert);
+  ctx.proxies.push(tls);
+  const port = tls.port;
+  const b = await curl(['-i', '--http2', '--cacert', ctx.cert.certFile, '--resolve', `localhost:${port}:127.0.0.1`, `https://localhost:${port}/tls`]);
+  assert.match(b.stdout, /^HTTP\/2 200/);
+  assert.match(b.stdout, /GET \/tls 0 via 2\.0$/);
+  assert.is(ctx.seen[ctx.seen.length - 1].authority, `localhost:${port}`);
+  const t = await curl(['--http2', '--cacert', ctx.cert.certFile, '--resolve', `localhost:${port}:127.0.0.1`, `https://localhost:${port}/trailers`, '-w', '%{http_version}']);
+  assert.is(t.stdout, 'streamed without a length2');
 });
 
 up('an h2 upstream that does not answer within readTimeoutMs is a 504; a refused h2 connect is a 502', async (ctx) => {
