@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { TransportConnector, silentLogger } from '@sluice/core';
 import { TlsSettings } from '@sluice/tls';
 import { httpProxyService, type HttpProxyServiceOptions, type ProxyHttp } from '../../src/index.js';
-import type { RunningProxy } from './net.js';
+import { runProxyService, type RunningProxy } from './net.js';
 
 export interface TestCert {
   dir: string;
@@ -88,18 +88,5 @@ export function h2Client(port: number, ca?: Buffer): ClientHttp2Session {
 export async function startTlsProxy<Ctx>(proxy: ProxyHttp<Ctx>, cert: TestCert, options: HttpProxyServiceOptions = {}): Promise<RunningProxy> {
   const connector = new TransportConnector();
   const service = httpProxyService({ max_retries: 16, upstream_keepalive_pool_size: 128 }, proxy, { logger: silentLogger, connector, alpnH2: true, ...options });
-  service.addTls('127.0.0.1:0', TlsSettings.intermediate(cert.certFile, cert.keyFile));
-  const shutdown = new AbortController();
-  const running = service.start(shutdown.signal, silentLogger);
-  await service.readiness.ready;
-  return {
-    port: service.addresses[0].port,
-    connector,
-    close: async () => {
-      shutdown.abort();
-      service.stopNow();
-      await running;
-      connector.pool.clear();
-    },
-  };
+  return runProxyService(service.addTls('127.0.0.1:0', TlsSettings.intermediate(cert.certFile, cert.keyFile)), connector);
 }

@@ -43,7 +43,11 @@ export interface RunningProxy {
 export async function startProxy<Ctx>(proxy: ProxyHttp<Ctx>, options: HttpProxyServiceOptions & { logger?: Logger } = {}): Promise<RunningProxy> {
   const connector = options.connector ?? new TransportConnector();
   const service = httpProxyService({ max_retries: 16, upstream_keepalive_pool_size: 128 }, proxy, { logger: silentLogger, ...options, connector });
-  service.addTcp('127.0.0.1:0');
+  return runProxyService(service.addTcp('127.0.0.1:0'), connector);
+}
+
+/** Starts a proxy service with its endpoints added; `close` stops it and empties the pool. */
+export async function runProxyService(service: ReturnType<typeof httpProxyService>, connector: TransportConnector): Promise<RunningProxy> {
   const shutdown = new AbortController();
   const running = service.start(shutdown.signal, silentLogger);
   await service.readiness.ready;
