@@ -202,4 +202,37 @@ down('a client that resets its stream while the upstream has not answered cancel
   }
 });
 
+down('graceful shutdown: an HTTP/2 client gets GOAWAY and its stream in progress still completes', async () => {
+  const { createServer } = await import('node:http');
+  const { httpProxyService } = await import('../src/index.js');
+  const { TransportConnector, silentLogger } = await import('@sluice/core');
+  const origin = createServer((_req, res) => setTimeout(() => res.end('late but whole'), 300));
+  await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
+  const port = (origin.address() as import('node:net').AddressInfo).port;
+  const connector = new TransportConnector();
+  const service = httpProxyService({ max_retries: 16, upstream_keepalive_pool_size: 128 }, { newCtx: () => null, upstreamPeer: () => peerOf(port) }, { logger: silentLogger, connector, h2c: true }).addTcp('127.0.0.1:0');
+  const shutdown = new AbortController();
+  const running = service.start(shutdown.signal, silentLogger);
+  await service.readiness.ready;
+  const client = h2Client(service.addresses[0].port);
+  let goaway = false;
+  client.on('goaway', () => (goaway = true));
+  try {
+    const pending = h2Request(client, { ':path': '/slow' });
+    await new Promise((r) => setTimeout(r, 100));
+    shutdown.abort();
+    const r = await pending;
+    assert.is(r.headers[':status'], 200);
+    assert.is(r.body.toString(), 'late but whole');
+    assert.ok(goaway, 'the client was told to go away');
+  } finally {
+    client.close();
+    service.stopNow();
+    await running;
+    connector.pool.clear();
+    origin.closeAllConnections();
+    await new Promise((r) => origin.close(r));
+  }
+});
+
 down.run();

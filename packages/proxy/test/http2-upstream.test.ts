@@ -157,6 +157,30 @@ up('an h2 upstream that does not answer within readTimeoutMs is a 504; a refused
   }
 });
 
+up('h2 both ways: 8 MiB echoed through the proxy with flow control on both legs, bytes intact', async (ctx) => {
+  const { createHash } = await import('node:crypto');
+  const echo = await startH2Origin((req, res) => {
+    res.writeHead(200);
+    req.pipe(res);
+  });
+  try {
+    const p = await startProxy({ newCtx: () => null, upstreamPeer: () => peerOf(echo.port, { alpn: 'h2' }) }, { h2c: true });
+    ctx.proxies.push(p);
+    const body = Buffer.alloc(8 * 1024 * 1024);
+    for (let i = 0; i < body.length; i += 4) body.writeUInt32LE((i * 2654435761) >>> 0, i);
+    const client = h2Client(p.port);
+    try {
+      const r = await h2Request(client, { ':method': 'POST', ':path': '/echo' }, body);
+      assert.is(r.body.length, body.length);
+      assert.is(createHash('sha256').update(r.body).digest('hex'), createHash('sha256').update(body).digest('hex'));
+    } finally {
+      client.close();
+    }
+  } finally {
+    await echo.close();
+  }
+});
+
 up('GOAWAY from the upstream during traffic: a stream it did not process is retried on a fresh connection', async (ctx) => {
   let served = 0;
   const origin = await startH2Origin((req, res) => {
