@@ -42,6 +42,8 @@ export interface CacheControl {
   invalid: string[];
   /** Directives this parser does not define, name → argument (or '' when none), for extensions. */
   extensions: Map<string, string> | undefined;
+  /** True when these directives came from a targeted field (targeted-cache-control.ts): Expires is then ignored. */
+  targeted: boolean;
 }
 
 // RFC 9111 §1.2.2: a delta-seconds too large to represent is sent as 2^31.
@@ -54,7 +56,7 @@ export function emptyCacheControl(): CacheControl {
     private: false, privateFields: undefined, public: false, mustRevalidate: false, proxyRevalidate: false,
     mustUnderstand: false, noTransform: false, immutable: false, staleWhileRevalidate: undefined,
     staleIfError: undefined, maxStale: undefined, minFresh: undefined, onlyIfCached: false, invalid: [],
-    extensions: undefined,
+    extensions: undefined, targeted: false,
   };
 }
 

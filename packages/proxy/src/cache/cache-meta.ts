@@ -7,6 +7,7 @@ import { mergeNotModified } from './conditional.js';
 import { ageFieldValue, correctedInitialAgeMs, currentAgeMs, freshnessLifetimeMs, freshnessVerdict, type FreshnessOptions, type FreshnessVerdict } from './freshness.js';
 import type { CacheMeta } from './storage.js';
 import { varianceKey, varyFields } from './vary.js';
+import { responseCacheControl } from './targeted-cache-control.js';
 
 /** When the exchange that produced a response happened (ms since epoch). */
 export interface ExchangeTimes {
@@ -25,7 +26,7 @@ export interface ExchangeTimes {
 export function createCacheMeta(req: RequestHeader, resp: ResponseHeader, times: ExchangeTimes, options: FreshnessOptions = {}): CacheMeta {
   const fields = varyFields(resp);
   if (fields === '*') throw new RangeError('createCacheMeta: a response with Vary: * cannot be stored (RFC 9111 §4.1)');
-  const cc = parseCacheControl(resp.headers.getAll('cache-control'));
+  const cc = responseCacheControl(resp, options);
   return {
     response: resp,
     varyFields: fields,
@@ -51,16 +52,17 @@ export interface EntryState {
 }
 
 /** Judges a stored entry for `req` at `nowMs`: fresh enough to serve, or stale (revalidate). */
-export function entryState(meta: CacheMeta, req: RequestHeader, nowMs: number, shared = true): EntryState {
+export function entryState(meta: CacheMeta, req: RequestHeader, nowMs: number, options: FreshnessOptions = {}): EntryState {
+  const shared = options.shared ?? true;
   const ageMs = currentAgeMs(meta.correctedInitialAgeMs, meta.responseTimeMs, nowMs);
-  const responseCacheControl = parseCacheControl(meta.response.headers.getAll('cache-control'));
-  const requestCacheControl = requestDirectives(req);
+  const responseCc = responseCacheControl(meta.response, options);
+  const requestCc = requestDirectives(req);
   return {
-    verdict: freshnessVerdict(meta.freshnessLifetimeMs, ageMs, responseCacheControl, requestCacheControl, shared),
+    verdict: freshnessVerdict(meta.freshnessLifetimeMs, ageMs, responseCc, requestCc, shared),
     ageMs,
     stalenessMs: Math.max(0, ageMs - meta.freshnessLifetimeMs),
-    responseCacheControl,
-    requestCacheControl,
+    responseCacheControl: responseCc,
+    requestCacheControl: requestCc,
   };
 }
 
@@ -98,7 +100,7 @@ export function refreshedCacheMeta(meta: CacheMeta, notModified: ResponseHeader,
   // A stored Age described the old exchange; the 304's own Age (if any) replaces it via the merge.
   response.headers.delete('age');
   mergeNotModified(response, notModified, skip);
-  const cc = parseCacheControl(response.headers.getAll('cache-control'));
+  const cc = responseCacheControl(response, options);
   return {
     response,
     varyFields: meta.varyFields,

@@ -3,6 +3,7 @@ import type { RequestHeader, ResponseHeader } from '@sluice/core';
 import { parseCacheControl, type CacheControl } from './cache-control.js';
 import { HEURISTICALLY_CACHEABLE_STATUSES, hasExplicitFreshness } from './freshness.js';
 import { varyFields } from './vary.js';
+import { responseCacheControl, type TargetedOptions } from './targeted-cache-control.js';
 
 /** Why a response is not stored (Pingora's NoCacheReason, in RFC terms). */
 export type UncacheableReason =
@@ -24,7 +25,7 @@ export interface Cacheable {
   cacheable: true;
   /** Lower-case names of fields to remove before storing (RFC 9111 §3.1, private= and no-cache= lists). */
   stripFields: string[];
-  /** The parsed response Cache-Control, for freshness. */
+  /** The directives this cache obeys (Cache-Control, or a targeted field), for freshness. */
   cacheControl: CacheControl;
 }
 
@@ -46,7 +47,7 @@ export type SetCookiePolicy =
   | 'store';
 
 /** Cacheability rules. */
-export interface CacheabilityOptions {
+export interface CacheabilityOptions extends TargetedOptions {
   /** A shared cache (default true): private responses and Authorization rules apply (§3.5). */
   shared?: boolean;
   /** Request methods whose responses are stored. Default GET (HEAD is answered from GET entries). */
@@ -88,7 +89,7 @@ export function responseCacheable(req: RequestHeader, resp: ResponseHeader, opti
   const status = resp.status;
   if (status < 200 || status === 304) return uncacheable('status', `status ${status} is not a storable final response`);
   if (status === 206) return uncacheable('partial-content', 'partial responses (206) are not stored; ranges are served from full entries');
-  const cc = parseCacheControl(resp.headers.getAll('cache-control'));
+  const cc = responseCacheControl(resp, options);
   if (cc.mustUnderstand) {
     // §5.2.2.3: store only when the status is understood, and then no-store is overridden.
     if (!UNDERSTOOD_STATUSES.has(status)) return uncacheable('must-understand', `must-understand with status ${status}, which this cache does not understand`);

@@ -4,6 +4,7 @@ import type { ResponseHeader } from '@sluice/core';
 import type { CacheControl } from './cache-control.js';
 import { deltaSeconds } from './cache-control.js';
 import { parseHttpDate } from './http-date.js';
+import type { TargetedOptions } from './targeted-cache-control.js';
 
 /**
  * RFC 9110 §15.1: status codes a cache may store without explicit freshness, using heuristic
@@ -12,7 +13,7 @@ import { parseHttpDate } from './http-date.js';
 export const HEURISTICALLY_CACHEABLE_STATUSES: ReadonlySet<number> = new Set([200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501]);
 
 /** How freshness is computed. */
-export interface FreshnessOptions {
+export interface FreshnessOptions extends TargetedOptions {
   /** A shared cache (a proxy) honours s-maxage and proxy-revalidate. Default true. */
   shared?: boolean;
   /**
@@ -46,7 +47,8 @@ export function freshnessLifetimeMs(resp: ResponseHeader, cc: CacheControl, resp
   if (cc.noCache && cc.noCacheFields === undefined) return 0;
   if (shared && cc.sMaxAge !== undefined) return cc.sMaxAge * 1000;
   if (cc.maxAge !== undefined) return cc.maxAge * 1000;
-  const expiresLines = resp.headers.getAll('expires');
+  // RFC 9213 §2.2: a targeted field replaces Cache-Control and Expires alike.
+  const expiresLines = cc.targeted ? [] : resp.headers.getAll('expires');
   const dateMs = dateValueMs(resp, responseTimeMs);
   if (expiresLines.length > 0) {
     // RFC 9111 §5.3: an invalid Expires (e.g. "0") is a time in the past; §4.2.1: disagreeing
@@ -68,7 +70,7 @@ export function freshnessLifetimeMs(resp: ResponseHeader, cc: CacheControl, resp
 
 /** Whether the response carries explicit freshness (RFC 9111 §4.2.1): max-age, s-maxage (shared) or Expires. */
 export function hasExplicitFreshness(resp: ResponseHeader, cc: CacheControl, shared = true): boolean {
-  return cc.maxAge !== undefined || (shared && cc.sMaxAge !== undefined) || resp.headers.has('expires');
+  return cc.maxAge !== undefined || (shared && cc.sMaxAge !== undefined) || (!cc.targeted && resp.headers.has('expires'));
 }
 
 /** The Date of a response in ms, or `responseTimeMs` when missing or invalid (RFC 9110 §6.6.1). */

@@ -20,6 +20,7 @@ export {
   parseRange, contentRange, unsatisfiedContentRange, rangeView, multipartByteranges,
   type ByteRange, type RangeRequest, type RangeOptions, type MultipartByteranges,
 } from './range.js';
+export { responseCacheControl, surrogateCapability, type TargetedOptions } from './targeted-cache-control.js';
 export { invalidatesCache, invalidationTargets } from './invalidation.js';
 export { varyFields, normalizedFieldValue, varianceKey } from './vary.js';
 export { CacheKey, InvalidCacheKeyError, primaryFromRequest } from './cache-key.js';
