@@ -26,7 +26,7 @@ export interface HttpProxyOptions {
   keepaliveRequestLimit?: number;
   /** Forward CONNECT requests to the upstream peer (default false: answered 405). */
   allowConnect?: boolean;
-  /** Adds `Via: 1.1 <via>` both ways (RFC 9110 §7.6.3) when set (default: no Via). */
+  /** Adds `Via: <received protocol> <via>` both ways (`1.1 name`, `2 name`; RFC 9110 §7.6.3) when set (default: no Via). */
   via?: string;
   /** Request-body bytes kept so a failed request can be retried (default 65536). */
   retryBufferBytes?: number;
@@ -402,12 +402,13 @@ export class HttpProxy<Ctx> implements ServerApp {
       removeHopByHop(req.headers, upgrade);
       // 100-continue is answered downstream by our session when the body is first read.
       req.headers.delete('expect');
+      // Via names the protocol the message was received with (RFC 9110 §7.6.3).
+      if (this.via !== undefined) req.headers.append('Via', `${req.version} ${this.via}`);
       if (req.version !== '1.1') {
         // Sent on as HTTP/1.1, which requires Host (RFC 9112 §3.2); an HTTP/1.0 client may have left it out.
         req.version = '1.1';
         if (!req.headers.has('host')) req.headers.appendUnchecked('Host', peer.addressText);
       }
-      if (this.via !== undefined) req.headers.append('Via', `1.1 ${this.via}`);
       if (proxy.upstreamRequestFilter) {
         const r = proxy.upstreamRequestFilter(session, req, ctx);
         if (isThenable(r)) await r;
@@ -477,8 +478,8 @@ export class HttpProxy<Ctx> implements ServerApp {
     if (teTrailers) req.headers.appendUnchecked('te', 'trailers');
     // Host becomes :authority (RFC 9113 §8.3.1); an HTTP/1.0 request may have none.
     if (!req.headers.has('host')) req.headers.appendUnchecked('host', peer.sni || peer.addressText);
+    if (this.via !== undefined) req.headers.append('Via', `${req.version} ${this.via}`);
     req.version = '2';
-    if (this.via !== undefined) req.headers.append('Via', `2 ${this.via}`);
     if (proxy.upstreamRequestFilter) {
       const r = proxy.upstreamRequestFilter(session, req, ctx);
       if (isThenable(r)) await r;
@@ -588,7 +589,7 @@ export class HttpProxy<Ctx> implements ServerApp {
       if (isThenable(r)) await r;
     }
     removeHopByHop(res.headers);
-    if (this.via !== undefined) res.headers.append('Via', `1.1 ${this.via}`);
+    if (this.via !== undefined) res.headers.append('Via', `${res.version} ${this.via}`);
     res.version = '1.1';
     if (proxy.responseFilter) {
       const r = proxy.responseFilter(session, res, ctx);

@@ -16,7 +16,7 @@ interface Ctx {
   h2c: H2Origin;
   h2tls: H2Origin;
   h1tls: HttpsServer;
-  seen: Array<{ authority: string | undefined; host: string | undefined; te: string | undefined; connection: string | undefined; version: string }>;
+  seen: Array<{ authority: string | undefined; host: string | undefined; te: string | undefined; connection: string | undefined; version: string; via: string | undefined }>;
   proxies: RunningProxy[];
 }
 
@@ -26,7 +26,7 @@ up.before(async (ctx) => {
   ctx.proxies = [];
   ctx.cert = makeCert();
   const handler = (req: import('node:http2').Http2ServerRequest, res: import('node:http2').Http2ServerResponse): void => {
-    ctx.seen.push({ authority: req.headers[':authority'], host: req.headers.host, te: req.headers.te as string | undefined, connection: req.headers.connection as string | undefined, version: req.httpVersion });
+    ctx.seen.push({ authority: req.headers[':authority'], host: req.headers.host, te: req.headers.te as string | undefined, connection: req.headers.connection as string | undefined, version: req.httpVersion, via: req.headers.via as string | undefined });
     const path = req.url;
     if (path === '/trailers') {
       res.writeHead(200, { 'content-type': 'text/plain' });
@@ -61,7 +61,7 @@ up.after(async (ctx) => {
 });
 
 up('HTTP/1.1 client to an h2c origin: Host becomes :authority, hop-by-hop fields dropped, unknown length goes chunked with trailers', async (ctx) => {
-  const p = await startProxy({ newCtx: () => null, upstreamPeer: () => peerOf(ctx.h2c.port, { alpn: 'h2' }) });
+  const p = await startProxy({ newCtx: () => null, upstreamPeer: () => peerOf(ctx.h2c.port, { alpn: 'h2' }) }, { via: 'sluice' });
   ctx.proxies.push(p);
   const r = await request(p.port, { method: 'POST', path: '/x?y', headers: { host: 'example.test', connection: 'keep-alive, x-private', 'x-private': 'secret', te: 'trailers', 'transfer-encoding': 'chunked' }, body: 'hello' });
   assert.is(r.status, 200);
@@ -70,6 +70,8 @@ up('HTTP/1.1 client to an h2c origin: Host becomes :authority, hop-by-hop fields
   assert.is(seen.authority, 'example.test');
   assert.is(seen.host, undefined, 'no Host field on h2');
   assert.is(seen.te, 'trailers', 'te: trailers passes');
+  assert.is(seen.via, '1.1 sluice', 'Via names the protocol received from the client');
+  assert.is(r.headers.via, '2 sluice', 'and the one received from the origin');
   const t = await request(p.port, { path: '/trailers' });
   assert.is(t.headers['transfer-encoding'], 'chunked');
   assert.is(t.body.toString(), 'streamed without a length');
