@@ -63,7 +63,7 @@ export interface ProxyHttp<Ctx> {
   /** Sees each piece of the upstream's response body (before caching would store it). Synchronous. */
   upstreamResponseBodyFilter?(session: Session, chunk: BodyChunk, endOfStream: boolean, ctx: Ctx): void;
 
-  /** The upstream's response trailers (chunked trailers; h2 trailers later). Synchronous. */
+  /** The upstream's response trailers (HTTP/1.1 chunked trailers or HTTP/2 trailers, e.g. gRPC's status). Synchronous. */
   upstreamResponseTrailerFilter?(session: Session, trailers: HeaderMap, ctx: Ctx): void;
 
   /**

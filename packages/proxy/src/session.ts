@@ -5,8 +5,8 @@ import type { ServerSession } from '@sluice/http1';
 
 /**
  * One downstream request as the phases see it (Pingora's proxy `Session`): the request head, its
- * body, the response writer and facts about the connection. The same interface serves HTTP/1 and
- * (later) HTTP/2 downstream sessions.
+ * body, the response writer and facts about the connection. The same interface serves HTTP/1
+ * ({@link Http1Session}) and HTTP/2 (`Http2Session`, one per request stream) downstream sessions.
  */
 export interface Session {
   /** The request head as received; phases may rewrite it (the upstream request starts as its copy). */
@@ -26,7 +26,7 @@ export interface Session {
   writeResponseHeader(response: ResponseHeader): Promise<void> | undefined;
   /** Sends a piece of response body; `endOfStream` ends the response. Returns a Promise only under backpressure. */
   writeResponseBody(data: Buffer | null, endOfStream: boolean): Promise<void> | undefined;
-  /** Ends the response with trailer fields (sent on a chunked HTTP/1.1 response). */
+  /** Ends the response with trailer fields (sent on a chunked HTTP/1.1 response, or as HTTP/2 trailers). */
   writeResponseTrailers(trailers: HeaderMap): Promise<void> | undefined;
   /** Request body bytes read from downstream so far. */
   bodyBytesRead(): number;
