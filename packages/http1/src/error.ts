@@ -35,6 +35,7 @@ export const H1_ERRORS = {
   TOO_MANY_HEADERS: { code: 'ERR_H1_TOO_MANY_HEADERS', status: 431 },
   CHUNK_LINE_TOO_LONG: { code: 'ERR_H1_CHUNK_LINE_TOO_LONG', status: 413 },
   BODY_TOO_LARGE: { code: 'ERR_H1_BODY_TOO_LARGE', status: 413 },
+  INVALID_HOST: { code: 'ERR_H1_INVALID_HOST', status: 400 },
 } as const satisfies Record<string, H1ErrorKind>;
 
 /**

@@ -90,6 +90,11 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
   private state = S_START;
   /** Stream offset of the first byte of the next `execute` chunk. */
   private streamOffset = 0;
+
+  /** Bytes of the stream consumed so far (the offset of the next byte to parse). */
+  get consumed(): number {
+    return this.streamOffset;
+  }
   /** Copy of the unfinished line from earlier chunks. */
   private pending: Buffer | null = null;
   private paused = false;

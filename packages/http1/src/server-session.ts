@@ -3,7 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import { SluiceError } from '@sluice/core';
 import type { HeaderMap, RequestHeader, ResponseHeader, Stream } from '@sluice/core';
 import { lastChunk } from './chunked.js';
-import { H1ParseError } from './error.js';
+import { H1ParseError, H1_ERRORS } from './error.js';
 import { frameResponse, responseHasBody } from './framing.js';
 import type { BodyFraming } from './parser.js';
 import { headBytes, serializeResponseHead } from './serializer.js';
@@ -18,6 +18,22 @@ export interface ServerSessionOptions extends Http1SessionOptions {
   maxRequestsPerConnection?: number;
   /** Body bytes of an unread request body drained to keep the connection. Default 65536. */
   maxDrainBytes?: number;
+  /**
+   * Answer 400 to an HTTP/1.1 request without a Host field, and to any request with more than one or
+   * with an invalid value (RFC 9112 §3.2). Default true.
+   */
+  requireHost?: boolean;
+}
+
+// RFC 9110 §7.2 / RFC 3986 §3.2.2: uri-host [ ":" port ]; a reg-name, an IPv4 address or an IP literal.
+const HOST_VALUE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]*)(?::[0-9]*)?$/;
+
+/** Why `head` breaks RFC 9112 §3.2's Host rule, or undefined when it does not. */
+export function hostFieldProblem(head: RequestHeader): string | undefined {
+  const hosts = head.headers.getAll('host');
+  if (hosts.length === 0) return head.version === '1.1' ? 'HTTP/1.1 request without a Host field (RFC 9112 §3.2)' : undefined;
+  if (hosts.length > 1) return `${hosts.length} Host fields (RFC 9112 §3.2)`;
+  return HOST_VALUE.test(hosts[0]) ? undefined : `invalid Host value ${JSON.stringify(hosts[0])} (RFC 9112 §3.2)`;
 }
 
 /** Where the response of the current request is. */
@@ -40,6 +56,7 @@ export class ServerSession extends Http1Session<RequestHeader> {
   private readonly headerTimeoutMs: number;
   private readonly maxRequests: number;
   private readonly maxDrainBytes: number;
+  private readonly requireHost: boolean;
   private requests = 0;
   private responseState = R_NONE;
   private framing: BodyFraming = 'none';
@@ -55,6 +72,7 @@ export class ServerSession extends Http1Session<RequestHeader> {
     this.headerTimeoutMs = options.headerTimeoutMs ?? 60_000;
     this.maxRequests = options.maxRequestsPerConnection ?? 1000;
     this.maxDrainBytes = options.maxDrainBytes ?? 65_536;
+    this.requireHost = options.requireHost ?? true;
   }
 
   /**
@@ -81,6 +99,12 @@ export class ServerSession extends Http1Session<RequestHeader> {
     if (head === null) {
       this.close();
       return null;
+    }
+    const hostProblem = this.requireHost ? hostFieldProblem(head) : undefined;
+    if (hostProblem !== undefined) {
+      const e = new H1ParseError(H1_ERRORS.INVALID_HOST, hostProblem, this.reader.parser.consumed);
+      await this.respondError(400);
+      throw e;
     }
     this.requests++;
     this.request = head;

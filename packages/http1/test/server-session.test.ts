@@ -156,6 +156,10 @@ const bad: Array<[string, string, number]> = [
   ['bare LF', 'GET / HTTP/1.1\nHost: a\n\n', 400],
   ['unknown transfer coding', 'POST / HTTP/1.1\r\nTransfer-Encoding: pigeons\r\n\r\n', 501],
   ['HTTP/2.0 on HTTP/1', 'GET / HTTP/2.0\r\n\r\n', 505],
+  ['HTTP/1.1 without Host (RFC 9112 §3.2)', 'GET / HTTP/1.1\r\nAccept: */*\r\n\r\n', 400],
+  ['two Host fields', 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', 400],
+  ['two Host fields on HTTP/1.0', 'GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n', 400],
+  ['invalid Host value', 'GET / HTTP/1.1\r\nHost: a/b@c\r\n\r\n', 400],
 ];
 for (const [name, input, status] of bad) {
   raw(`malformed: ${name} -> ${status} and closed, pipelined bytes ignored`, async ({ srv }) => {
@@ -167,13 +171,27 @@ for (const [name, input, status] of bad) {
   });
 }
 
+raw('Host: HTTP/1.0 may omit it; IP literals and ports are valid; requireHost: false accepts a missing one', async ({ srv }) => {
+  const r = await exchange(srv.port, ['GET /a HTTP/1.0\r\n\r\n']);
+  assert.equal(statuses(r.data), [200]);
+  const v6 = await exchange(srv.port, ['GET /b HTTP/1.1\r\nHost: [::1]:8080\r\nConnection: close\r\n\r\n']);
+  assert.equal(statuses(v6.data), [200]);
+  const lax = await startServer(echoHandler, { requireHost: false });
+  try {
+    const ok = await exchange(lax.port, ['GET /c HTTP/1.1\r\nConnection: close\r\n\r\n']);
+    assert.equal(statuses(ok.data), [200]);
+  } finally {
+    await lax.close();
+  }
+});
+
 raw('limits: 414 long target, 431 large or many fields, 413 large body', async ({ limited }) => {
   const cases: Array<[string, number]> = [
-    [`GET /${'a'.repeat(100)} HTTP/1.1\r\n\r\n`, 414],
-    [`GET / HTTP/1.1\r\nX: ${'v'.repeat(300)}\r\n\r\n`, 431],
-    ['GET / HTTP/1.1\r\nA: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\nE: 1\r\n\r\n', 431],
-    [`POST / HTTP/1.1\r\nContent-Length: 101\r\n\r\n${'b'.repeat(101)}`, 413],
-    [`POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n65\r\n${'b'.repeat(101)}\r\n0\r\n\r\n`, 413],
+    [`GET /${'a'.repeat(100)} HTTP/1.1\r\nHost: t\r\n\r\n`, 414],
+    [`GET / HTTP/1.1\r\nHost: t\r\nX: ${'v'.repeat(300)}\r\n\r\n`, 431],
+    ['GET / HTTP/1.1\r\nHost: t\r\nA: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\nE: 1\r\n\r\n', 431],
+    [`POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 101\r\n\r\n${'b'.repeat(101)}`, 413],
+    [`POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n65\r\n${'b'.repeat(101)}\r\n0\r\n\r\n`, 413],
   ];
   for (const [input, status] of cases) {
     const r = await exchange(limited.port, [input]);
@@ -183,14 +201,14 @@ raw('limits: 414 long target, 431 large or many fields, 413 large body', async (
 });
 
 raw('per-connection request limit closes after the last allowed request', async ({ limited }) => {
-  const r = await exchange(limited.port, ['GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nGET /3 HTTP/1.1\r\n\r\n']);
+  const r = await exchange(limited.port, ['GET /1 HTTP/1.1\r\nHost: t\r\n\r\nGET /2 HTTP/1.1\r\nHost: t\r\n\r\nGET /3 HTTP/1.1\r\nHost: t\r\n\r\n']);
   assert.equal(statuses(r.data), [200, 200]);
   assert.match(r.data, /Connection: close/);
   assert.ok(r.closed);
 });
 
 raw('slowloris: a head that does not complete in time gets 408 and a close', async ({ slow }) => {
-  const r = await exchange(slow.port, ['GET / HTTP/1.1\r\n', 'Host: a\r\n'], { gapMs: 50, boundMs: 3000 });
+  const r = await exchange(slow.port, ['GET / HTTP/1.1\r\nHost: t\r\n', 'Host: a\r\n'], { gapMs: 50, boundMs: 3000 });
   assert.equal(statuses(r.data), [408]);
   assert.ok(r.closed);
   const idle = await exchange(slow.port, [], { boundMs: 3000 });
@@ -199,7 +217,7 @@ raw('slowloris: a head that does not complete in time gets 408 and a close', asy
 });
 
 raw('a final answer to Expect: 100-continue without reading the body closes the connection', async ({ refuse }) => {
-  const r = await exchange(refuse.port, ['POST /big HTTP/1.1\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n']);
+  const r = await exchange(refuse.port, ['POST /big HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n']);
   assert.equal(statuses(r.data), [413]);
   assert.not.match(r.data, /100 Continue/);
   assert.match(r.data, /Connection: close/);
@@ -207,7 +225,7 @@ raw('a final answer to Expect: 100-continue without reading the body closes the 
 });
 
 raw('204 and 304 go out without Content-Length; HEAD gets the length but no body', async ({ refuse }) => {
-  const r = await exchange(refuse.port, ['GET /204 HTTP/1.1\r\n\r\nGET /304 HTTP/1.1\r\n\r\nHEAD /head HTTP/1.1\r\nConnection: close\r\n\r\n']);
+  const r = await exchange(refuse.port, ['GET /204 HTTP/1.1\r\nHost: t\r\n\r\nGET /304 HTTP/1.1\r\nHost: t\r\n\r\nHEAD /head HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n']);
   assert.equal(statuses(r.data), [204, 304, 200]);
   const [n204, n304, head] = r.data.split(/(?=HTTP\/1\.1 )/);
   assert.not.match(n204, /Content-Length/i);
@@ -236,14 +254,14 @@ raw('300 mutated requests over sockets: each answered or refused with a status, 
   }
   await Promise.all(Array.from({ length: 16 }, worker));
   assert.equal(outcomes, []);
-  const after = await exchange(srv.port, ['GET /alive HTTP/1.1\r\nConnection: close\r\n\r\n']);
+  const after = await exchange(srv.port, ['GET /alive HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n']);
   assert.equal(statuses(after.data), [200]);
 });
 
 raw('client closing mid-body does not crash or hang the server', async ({ srv }) => {
-  const r = await exchange(srv.port, ['POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\nabc'], { endAfterWrite: true, boundMs: 3000 });
+  const r = await exchange(srv.port, ['POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nabc'], { endAfterWrite: true, boundMs: 3000 });
   assert.ok(r.closed);
-  const after = await exchange(srv.port, ['GET /alive HTTP/1.1\r\nConnection: close\r\n\r\n']);
+  const after = await exchange(srv.port, ['GET /alive HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n']);
   assert.equal(statuses(after.data), [200]);
 });
 
