@@ -11,12 +11,16 @@ export class Http2Upstream {
   readonly stream: Http2ClientStream;
   /** 1xx heads received before the final one. */
   readonly informational: ResponseHeader[] = [];
-  private readonly readTimeoutMs: number | undefined;
+  private readonly readTimeoutMs: number;
   private bytesRead = 0;
+  // One timer per exchange, refreshed per read: it fires only while a read is waiting.
+  private timer: NodeJS.Timeout | undefined;
+  private reading = false;
+  private timedOut = false;
 
   constructor(stream: Http2ClientStream, readTimeoutMs: number | undefined) {
     this.stream = stream;
-    this.readTimeoutMs = readTimeoutMs;
+    this.readTimeoutMs = readTimeoutMs ?? 0;
   }
 
   writeBody(chunk: Buffer): Promise<void> | undefined {
@@ -30,10 +34,13 @@ export class Http2Upstream {
 
   async readResponse(): Promise<ResponseHeader> {
     let res: ResponseHeader;
+    this.arm();
     try {
-      res = await this.bounded(this.stream.readResponseHeader(), 'the response head');
+      res = await this.stream.readResponseHeader();
     } catch (e) {
-      throw upstreamError(e, 'reading the response head');
+      throw this.readError(e, 'the response head');
+    } finally {
+      this.reading = false;
     }
     const info = this.stream.informational;
     if (info !== null) {
@@ -48,12 +55,16 @@ export class Http2Upstream {
 
   async readBodyChunk(): Promise<Buffer | null> {
     let chunk: Buffer | null;
+    this.arm();
     try {
-      chunk = await this.bounded(this.stream.readBodyChunk(), 'the response body');
+      chunk = await this.stream.readBodyChunk();
     } catch (e) {
-      throw upstreamError(e, 'reading the response body');
+      throw this.readError(e, 'the response body');
+    } finally {
+      this.reading = false;
     }
     if (chunk !== null) this.bytesRead += chunk.length;
+    else this.stopTimer();
     return chunk;
   }
 
@@ -68,6 +79,7 @@ export class Http2Upstream {
 
   /** Resets the stream unless it already ended both ways (the connection stays for other streams). */
   close(): void {
+    this.stopTimer();
     if (!this.stream.closed) this.stream.reset(ErrorCode.CANCEL);
   }
 
@@ -76,27 +88,33 @@ export class Http2Upstream {
     this.close();
   }
 
-  /** `read`, failed with ReadTimedout when nothing arrives within the peer's read timeout. */
-  private bounded<T>(read: Promise<T>, what: string): Promise<T> {
-    const ms = this.readTimeoutMs;
-    if (ms === undefined || ms <= 0) return read;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.stream.reset(ErrorCode.CANCEL);
-        reject(new SluiceError('ReadTimedout', { context: `no data for ${what} of stream ${this.stream.id} within ${ms} ms` }).intoUp());
-      }, ms);
-      read.then(
-        (v) => {
-          clearTimeout(timer);
-          resolve(v);
-        },
-        (e: unknown) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      );
-    });
+  private arm(): void {
+    if (this.readTimeoutMs <= 0) return;
+    this.reading = true;
+    if (this.timer === undefined) this.timer = setTimeout(onReadTimeout, this.readTimeoutMs, this);
+    else this.timer.refresh();
   }
+
+  private stopTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** @internal The read timeout passed: a waiting read fails (the stream is reset, CANCEL). */
+  expire(): void {
+    if (!this.reading) return;
+    this.timedOut = true;
+    this.stream.reset(ErrorCode.CANCEL);
+  }
+
+  private readError(e: unknown, what: string): SluiceError {
+    if (this.timedOut) return new SluiceError('ReadTimedout', { context: `no data for ${what} of upstream stream ${this.stream.id} within ${this.readTimeoutMs} ms` }).intoUp();
+    return upstreamError(e, `reading ${what}`);
+  }
+}
+
+function onReadTimeout(upstream: Http2Upstream): void {
+  upstream.expire();
 }
 
 /** Types an HTTP/2 client failure as the upstream's; unprocessed streams may be retried anywhere. */

@@ -150,6 +150,18 @@ up('an h2 upstream that does not answer within readTimeoutMs is a 504; a refused
     } finally {
       client.close();
     }
+    const stall = await startH2Origin((_req, res) => {
+      res.writeHead(200, { 'content-length': '100' });
+      res.write('first part, then nothing');
+    });
+    const slowBody = await startProxy({ newCtx: () => null, upstreamPeer: () => peerOf(stall.port, { alpn: 'h2', readTimeoutMs: 200 }) });
+    ctx.proxies.push(slowBody);
+    const cut = await request(slowBody.port, { path: '/stall' }).then(
+      (r) => `complete ${r.body.length}`,
+      (e: Error) => `failed ${e.message}`,
+    );
+    assert.match(cut, /^failed/, 'a body that stalls past readTimeoutMs cuts the downstream response');
+    await stall.close();
     const port = await closedPort();
     const refused = await startProxy({ newCtx: () => null, upstreamPeer: () => peerOf(port, { alpn: 'h2' }) });
     ctx.proxies.push(refused);
