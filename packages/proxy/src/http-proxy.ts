@@ -48,10 +48,13 @@ export interface HttpProxyOptions {
 /** The HTTP/2 connection preface (RFC 9113 §3.4); a cleartext connection starting with it speaks h2c. */
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
+/** How many first bytes tell the preface from an HTTP/1 request line ("PRI" is no HTTP/1 method in use). */
+const PREFACE_SNIFF = 3;
+
 /** Whether the first bytes of a connection are (the start of) the HTTP/2 preface. */
 function startsWithPreface(chunk: Buffer): boolean {
   const n = Math.min(chunk.length, H2_PREFACE.length);
-  return n >= 3 && chunk.compare(H2_PREFACE, 0, n, 0, n) === 0;
+  return chunk.compare(H2_PREFACE, 0, n, 0, n) === 0;
 }
 
 /**
@@ -165,16 +168,25 @@ export class HttpProxy<Ctx> implements ServerApp {
       const first = await this.firstBytes(stream);
       if (first === null) return;
       stream.unread(first);
-      if (startsWithPreface(first)) return this.serveHttp2(stream, shutdown);
+      if (first.length >= PREFACE_SNIFF && startsWithPreface(first)) return this.serveHttp2(stream, shutdown);
     }
     return this.serveHttp1(stream, shutdown);
   }
 
-  /** The first bytes of a cleartext connection, within the header timeout; null when it closed or said nothing. */
+  /**
+   * The first bytes of a cleartext connection (at least 3 unless they already differ from the
+   * preface), within the header timeout; null when it closed or said nothing.
+   */
   private async firstBytes(stream: Stream): Promise<Buffer | null> {
     const timer = setTimeout(() => stream.destroy(), this.downstreamOptions.headerTimeoutMs ?? 60_000);
     try {
-      return await stream.read();
+      let first = await stream.read();
+      while (first !== null && first.length < PREFACE_SNIFF && startsWithPreface(first)) {
+        const more = await stream.read();
+        if (more === null) break;
+        first = Buffer.concat([first, more]);
+      }
+      return first;
     } catch {
       return null;
     } finally {

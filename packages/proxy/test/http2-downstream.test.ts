@@ -91,6 +91,33 @@ down('the h2c endpoint still serves HTTP/1.1 clients', async (ctx) => {
   assert.is(r.body.toString(), 'GET /h1 0 ');
 });
 
+down('h2c detection: the preface split into one-byte writes is still HTTP/2, a request line split the same way HTTP/1.1', async (ctx) => {
+  const { connect } = await import('node:net');
+  const { encodeHeaders, HpackEncoder } = await import('@sluice/http2');
+  const send = async (bytes: Buffer): Promise<string> => {
+    const socket = connect(ctx.proxy.port, '127.0.0.1');
+    socket.setNoDelay(true);
+    await new Promise((r) => socket.once('connect', r));
+    let got = Buffer.alloc(0);
+    socket.on('data', (d: Buffer) => (got = Buffer.concat([got, d])));
+    for (let i = 0; i < 4; i++) {
+      socket.write(bytes.subarray(i, i + 1));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    socket.write(bytes.subarray(4));
+    await new Promise((r) => setTimeout(r, 300));
+    socket.destroy();
+    return got.toString('latin1');
+  };
+  const block = new HpackEncoder().encode([':method', 'GET', ':scheme', 'http', ':authority', 'x', ':path', '/split']);
+  const h2 = Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]), encodeHeaders(1, block, { endStream: true })]);
+  const answer = await send(h2);
+  assert.ok(answer.length > 9 && answer.charCodeAt(3) === 4, 'the proxy answered with HTTP/2 frames (SETTINGS first)');
+  assert.match(answer, /GET \/split 0 /);
+  const h1 = await send(Buffer.from('GET /split1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 'latin1'));
+  assert.match(h1, /^HTTP\/1\.1 200/);
+});
+
 down('node:http2 client: 30 concurrent streams with bodies on one connection', async (ctx) => {
   const client = h2Client(ctx.proxy.port);
   try {
