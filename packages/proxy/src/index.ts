@@ -8,3 +8,4 @@ export * from './http-proxy.js';
 export * from './proxy-service.js';
 export * from './http2-session.js';
 export * from './http2-upstream.js';
+export * from './cache/index.js';

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RequestHeader, ResponseHeader } from '@sluice/core';
-import { TinyUfo } from '../../../cache/src/index.js';
+import { TinyUfo } from '@sluice/cache';
 import { createCacheMeta, entryState, responseForHit, refreshedCacheMeta, requestDirectives } from '../../src/cache/cache-meta.js';
 import { responseCacheable, stripFields } from '../../src/cache/cacheability.js';
 import { mayServeStale } from '../../src/cache/freshness.js';

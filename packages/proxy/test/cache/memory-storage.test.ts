@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 // The real TinyUFO, by path until @sluice/cache is a dependency of @sluice/proxy.
-import { TinyUfo } from '../../../cache/src/index.js';
+import { TinyUfo } from '@sluice/cache';
 import { CacheKey } from '../../src/cache/cache-key.js';
 import { MemoryStorage, CacheTooLargeError, type MemoryEntry } from '../../src/cache/memory-storage.js';
 import { InvalidCacheOptionError } from '../../src/cache/errors.js';
