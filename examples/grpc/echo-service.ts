@@ -24,7 +24,10 @@ const loaded = grpc.loadPackageDefinition(definition) as unknown as { echo: { Ec
 /** The Echo client constructor (`new EchoClient(address, credentials)`). */
 export const EchoClient = loaded.echo.Echo;
 
-/** Echoes `x-trace` request metadata back in the response head and trailers. */
+/**
+ * Echoes `x-trace` request metadata back in the response head, and every `x-` entry (binary `-bin`
+ * ones included) back in the trailers as `echo-<name>`.
+ */
 function traced(call: { metadata: grpc.Metadata; sendMetadata(m: grpc.Metadata): void }): grpc.Metadata {
   const trailers = new grpc.Metadata();
   const trace = call.metadata.get('x-trace')[0];
@@ -32,7 +35,9 @@ function traced(call: { metadata: grpc.Metadata; sendMetadata(m: grpc.Metadata):
     const head = new grpc.Metadata();
     head.set('x-trace-echo', String(trace));
     call.sendMetadata(head);
-    trailers.set('x-trace-trailer', String(trace));
+  }
+  for (const [name, values] of Object.entries(call.metadata.getMap())) {
+    if (name.startsWith('x-')) trailers.set(`echo-${name}`, values);
   }
   return trailers;
 }

@@ -81,12 +81,19 @@ g.after(async (ctx) => {
 g('unary: reply, head metadata and trailing metadata intact', async (ctx) => {
   const metadata = new grpc.Metadata();
   metadata.set('x-trace', 'abc-123');
+  const blob = Buffer.from([0, 255, 1, 128, 10, 13, 0]);
+  metadata.set('x-blob-bin', blob);
   const r = await unary(ctx.client as Echo, { message: 'hello' }, metadata);
   assert.is(r.error, null);
   assert.is(r.reply?.message, 'hello');
   assert.equal(r.head?.get('x-trace-echo'), ['abc-123']);
   assert.is(r.status?.code, grpc.status.OK);
-  assert.equal(r.status?.metadata.get('x-trace-trailer'), ['abc-123']);
+  assert.equal(r.status?.metadata.get('echo-x-trace'), ['abc-123']);
+  const echoed = r.status?.metadata.get('echo-x-blob-bin')[0];
+  assert.ok(Buffer.isBuffer(echoed) && echoed.equals(blob), 'binary metadata intact');
+  // A 3 MiB message: several flow-control windows on both legs.
+  const big = await unary(ctx.client as Echo, { message: 'm'.repeat(3 * 1024 * 1024) });
+  assert.is(big.reply?.message.length, 3 * 1024 * 1024);
 });
 
 g('server streaming: 300 messages of 4 KiB arrive in order, status OK with trailers', async (ctx) => {
@@ -97,7 +104,7 @@ g('server streaming: 300 messages of 4 KiB arrive in order, status OK with trail
   assert.is(r.replies.length, 300);
   assert.ok(r.replies.every((m, i) => m.index === i && m.message.endsWith(` ${i}`)));
   assert.is(r.status?.code, grpc.status.OK);
-  assert.equal(r.status?.metadata.get('x-trace-trailer'), ['stream-1']);
+  assert.equal(r.status?.metadata.get('echo-x-trace'), ['stream-1']);
 });
 
 g('bidi streaming: each message answered as it comes', async (ctx) => {
