@@ -3,7 +3,8 @@
 //   ... main.ts --upstream 10.0.0.1:80 --upstream 10.0.0.2:80          your own backends
 //   ... main.ts --listen 0.0.0.0:8080 --tls cert.pem key.pem           other address, plus TLS on 6189 (h2 by ALPN)
 //   ... main.ts --h2c                                                  HTTP/2 prior knowledge beside HTTP/1.1
-// Core's flags pass through: -c conf.yaml (max_retries, upstream_keepalive_pool_size, ...), -t, -d.
+// Core's flags pass through: -c conf.yaml (max_retries, upstream_keepalive_pool_size, ...), -t, -d, -u
+// (SIGQUIT/SIGHUP start this program again with -u to take the listeners over).
 import { parseArgs } from 'node:util';
 import { Server, formatAddress } from '@sluice/core';
 import { LoadBalancer, RoundRobin, TcpHealthCheck } from '@sluice/lb';
@@ -21,6 +22,7 @@ const { values, tokens } = parseArgs({
     conf: { type: 'string', short: 'c' },
     test: { type: 'boolean', short: 't' },
     daemon: { type: 'boolean', short: 'd' },
+    upgrade: { type: 'boolean', short: 'u' },
   },
   allowPositionals: true,
   tokens: true,
@@ -37,7 +39,7 @@ if (values.tls !== undefined) {
   tlsFiles = [values.tls, key.value];
 }
 
-const server = Server.fromArgs([...(values.conf ? ['-c', values.conf] : []), ...(values.test ? ['-t'] : []), ...(values.daemon ? ['-d'] : [])]);
+const server = Server.fromArgs([...(values.conf ? ['-c', values.conf] : []), ...(values.test ? ['-t'] : []), ...(values.daemon ? ['-d'] : []), ...(values.upgrade ? ['-u'] : [])]);
 server.bootstrap();
 
 let upstreams = values.upstream ?? [];
