@@ -1,7 +1,8 @@
-import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import { ListeningService, ResponseHeader, type ServerApp, type Stream } from '@sluice/core';
+import { serveHttp1 } from '@sluice/http1';
+import { serveHttp2 } from '@sluice/http2';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
 import { CertificateAuthority, TlsSettings, createCertificateAuthority } from '@sluice/tls';
 
 /**
@@ -23,20 +24,33 @@ export function localCertificates(certDir: string): { caFile: string; cert: stri
   return { caFile, cert: leaf.chain, key: leaf.key };
 }
 
-function hello(req: Http2ServerRequest, res: Http2ServerResponse): void {
-  const tls = req.socket as TLSSocket;
-  const body = `hello over HTTP/${req.httpVersion} (ALPN ${tls.alpnProtocol || 'none'}, ${tls.getProtocol()})\n`;
-  res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+function greeting(stream: Stream, httpVersion: string): string {
+  const tls = stream.digest.tls;
+  return `hello over HTTP/${httpVersion} (ALPN ${tls?.alpn ?? 'none'}, ${tls?.version ?? 'no TLS'})\n`;
+}
+
+function textResponse(body: string): ResponseHeader {
+  return ResponseHeader.build(200).insertHeader('content-type', 'text/plain').insertHeader('content-length', Buffer.byteLength(body));
 }
 
 /**
- * An HTTPS server speaking HTTP/2 and HTTP/1.1 by ALPN on `TlsSettings` (node:http2 with
- * `allowHTTP1`; it moves onto @sluice/http1 and @sluice/http2 once they serve).
+ * Serves each TLS connection with Sluice's own codecs by what ALPN chose: HTTP/2 (@sluice/http2)
+ * for `h2`, HTTP/1.1 (@sluice/http1) otherwise.
  */
-export function createHelloServer(options: { cert: string; key: string; keyLog?: string }): { server: Http2SecureServer; settings: TlsSettings } {
+export const helloApp: ServerApp = {
+  processNewConnection(stream: Stream, shutdown: AbortSignal) {
+    if (stream.digest.tls?.alpn === 'h2') {
+      return serveHttp2(stream, (h2) => h2.respond(textResponse(greeting(stream, '2.0')), greeting(stream, '2.0')), { shutdown });
+    }
+    return serveHttp1(stream, async (session) => {
+      const body = greeting(stream, '1.1');
+      await session.respond(textResponse(body), body);
+    });
+  },
+};
+
+/** An HTTPS service on `TlsSettings` (ALPN h2 and http/1.1) listening on `addr`. */
+export function createHelloService(addr: string, options: { cert: string; key: string; keyLog?: string }): { service: ListeningService; settings: TlsSettings } {
   const settings = new TlsSettings({ cert: options.cert, key: options.key, keyLog: options.keyLog }).enableH2();
-  const server = createSecureServer({ ...settings.serverOptions(), allowHTTP1: true }, hello);
-  settings.attach(server);
-  return { server, settings };
+  return { service: new ListeningService('https-hello', helloApp).addTls(addr, settings), settings };
 }
