@@ -33,6 +33,7 @@ export class Http2ServerStream extends Http2Stream {
   scheme: string | undefined;
   /** `:protocol` of an extended CONNECT (RFC 8441). */
   protocol: string | undefined;
+  private bodyless = false;
 
   /** @internal */
   handle(control: RequestControl): void {
@@ -56,11 +57,19 @@ export class Http2ServerStream extends Http2Stream {
    */
   writeResponseHeader(response: ResponseHeader, endStream = false): void {
     const fields = appendOutgoingFields(this.id, response.headers, [':status', String(response.status)]);
+    // RFC 9110 §8.6: no Content-Length in a 204 (a 304 may keep the length of what it validates).
+    if (response.status === 204) dropField(fields, 'content-length');
+    // RFC 9110 §9.3.2, §15.3.5, §15.4.5: a response to HEAD, a 204 and a 304 carry no content.
+    this.bodyless = this.request.method === 'HEAD' || response.status === 204 || response.status === 304;
     this.writeHeaders(fields, endStream);
   }
 
-  /** Sends body octets within the client's windows; a Promise when they could not all leave now. */
+  /**
+   * Sends body octets within the client's windows; a Promise when they could not all leave now. For
+   * a response that has no content (HEAD, 204, 304) the octets are dropped and only `endStream` acts.
+   */
   writeBody(chunk: Buffer | string, endStream = false): Promise<void> | undefined {
+    if (this.bodyless) return endStream ? this.end() : undefined;
     return this.writeData(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, endStream);
   }
 
@@ -72,13 +81,24 @@ export class Http2ServerStream extends Http2Stream {
 
   /** Sends a whole response: header, then the body if any, ending the stream. */
   respond(response: ResponseHeader, body?: Buffer | string): Promise<void> | undefined {
-    if (body === undefined || body.length === 0) {
+    if (body === undefined || body.length === 0 || this.request.method === 'HEAD' || response.status === 204 || response.status === 304) {
       this.writeResponseHeader(response, true);
       return undefined;
     }
     this.writeResponseHeader(response, false);
     return this.writeBody(body, true);
   }
+}
+
+/** Removes every `name` entry from a flat [name, value, …] list (names already lowercase). */
+function dropField(fields: string[], name: string): void {
+  let write = 0;
+  for (let read = 0; read < fields.length; read += 2) {
+    if (fields[read] === name) continue;
+    fields[write++] = fields[read];
+    fields[write++] = fields[read + 1];
+  }
+  fields.length = write;
 }
 
 const INTERNAL_ERROR_RESPONSE = [':status', '500', 'content-length', '0'];
