@@ -32,6 +32,12 @@ export interface HttpProxyOptions {
   retryBufferBytes?: number;
   /** Downstream HTTP/1 limits and timeouts (header/body timeouts, head sizes). */
   downstream?: ServerSessionOptions;
+  /**
+   * On a graceful shutdown, how long an HTTP/1 connection waiting for its next request stays open: a
+   * request that arrives meanwhile is answered with `Connection: close`, then the rest are closed
+   * (default 1000 ms; 0 closes them at once, as nginx does, failing requests already on the wire).
+   */
+  shutdownIdleLingerMs?: number;
   /** Where proxy errors are logged (default: stderr). */
   logger?: Logger;
   /**
@@ -117,6 +123,9 @@ export class HttpProxy<Ctx> implements ServerApp {
   private readonly downstreamOptions: ServerSessionOptions;
   private readonly logger: Logger;
   private readonly idle = new Set<ServerSession>();
+  private readonly shutdownIdleLingerMs: number;
+  /** Shutdown signals whose idle linger is over: HTTP/1 connections close instead of waiting. */
+  private readonly lingerOver = new WeakSet<AbortSignal>();
   private readonly watched = new WeakSet<AbortSignal>();
   private readonly clients = new WeakMap<Stream, { client: ClientSession; timeoutMs: number | undefined }>();
   /** Upstream HTTP/2 connections. */
@@ -136,10 +145,14 @@ export class HttpProxy<Ctx> implements ServerApp {
     this.downstreamOptions = { ...options.downstream };
     if (options.keepaliveRequestLimit !== undefined) this.downstreamOptions.maxRequestsPerConnection = options.keepaliveRequestLimit;
     this.logger = options.logger ?? defaultLogger();
+    this.shutdownIdleLingerMs = options.shutdownIdleLingerMs ?? 1000;
     this.h2c = options.h2c ?? false;
     this.http2Options = { ...options.http2 };
     const connector = this.connector;
     this.http2 = options.http2Connector ?? new Http2Connector({ ...options.http2, connect: (peer) => connector.newStream(peer) });
+    if (!Number.isFinite(this.shutdownIdleLingerMs) || this.shutdownIdleLingerMs < 0) {
+      throw new SluiceError('ConfigError', { code: 'ERR_PROXY_INVALID_SHUTDOWN_IDLE_LINGER', context: `shutdownIdleLingerMs must be a number >= 0, got ${this.shutdownIdleLingerMs}` });
+    }
     if (!Number.isInteger(this.maxRetries) || this.maxRetries < 0) {
       throw new SluiceError('ConfigError', { code: 'ERR_PROXY_INVALID_MAX_RETRIES', context: `maxRetries must be an integer >= 0, got ${this.maxRetries}` });
     }
@@ -151,14 +164,21 @@ export class HttpProxy<Ctx> implements ServerApp {
    */
   async processNewConnection(stream: Stream, shutdown: AbortSignal): Promise<void> {
     if (!this.watched.has(shutdown)) {
-      // One listener per signal, not per connection: on a graceful shutdown, HTTP/1 connections
-      // waiting for their next request close (busy ones finish first); HTTP/2 connections send the
-      // two-step GOAWAY and finish the streams in progress.
+      // One listener per signal, not per connection: on a graceful shutdown, HTTP/2 connections send
+      // the two-step GOAWAY and finish the streams in progress. HTTP/1 has no GOAWAY: a connection
+      // waiting for its next request may have one on the wire already (a keep-alive client, or a new
+      // connection not yet read), so it gets the linger to send it, answered with Connection: close,
+      // before it is closed (Pingora likewise serves the next request without keep-alive).
       this.watched.add(shutdown);
       shutdown.addEventListener('abort', () => {
-        for (const server of this.idle) server.close();
-        this.idle.clear();
         for (const session of this.http2Sessions) session.shutdown();
+        const closeIdle = () => {
+          this.lingerOver.add(shutdown);
+          for (const server of this.idle) server.close();
+          this.idle.clear();
+        };
+        if (this.shutdownIdleLingerMs > 0) setTimeout(closeIdle, this.shutdownIdleLingerMs).unref();
+        else closeIdle();
       }, { once: true });
     }
     const socket = stream.socket as TLSSocket;
@@ -216,7 +236,7 @@ export class HttpProxy<Ctx> implements ServerApp {
     const server = new ServerSession(stream, this.downstreamOptions);
     try {
       for (;;) {
-        if (shutdown.aborted) return server.close();
+        if (this.lingerOver.has(shutdown)) return server.close();
         let request;
         this.idle.add(server);
         try {

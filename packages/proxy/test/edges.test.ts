@@ -131,9 +131,37 @@ edges('TLS downstream (addTls with @sluice/tls) and a TLS upstream peer', async 
   }
 });
 
-edges('graceful shutdown closes idle keep-alive connections at once', async (ctx) => {
+edges('graceful shutdown: a request sent on an idle keep-alive connection as it starts is answered with Connection: close', async (ctx) => {
   const connector = new TransportConnector();
-  const service = httpProxyService({ max_retries: 1, upstream_keepalive_pool_size: 8 }, { newCtx: () => null, upstreamPeer: () => peerOf(ctx.origin.port) }, { connector, logger: silentLogger });
+  const service = httpProxyService({ max_retries: 1, upstream_keepalive_pool_size: 8 }, { newCtx: () => null, upstreamPeer: () => peerOf(ctx.origin.port) }, { connector, logger: silentLogger, shutdownIdleLingerMs: 2000 });
+  service.addTcp('127.0.0.1:0');
+  const shutdown = new AbortController();
+  const running = service.start(shutdown.signal, silentLogger);
+  await service.readiness.ready;
+  const socket = netConnect(service.addresses[0].port, '127.0.0.1');
+  await once(socket, 'connect');
+  socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  await once(socket, 'data');
+  let second = '';
+  socket.on('data', (d) => (second += d));
+  socket.on('error', () => {});
+  const closed = once(socket, 'close');
+  // The shutdown starts while the keep-alive client's next request is on its way.
+  shutdown.abort();
+  socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  const bound = setTimeout(() => socket.destroy(), 5000);
+  await closed;
+  clearTimeout(bound);
+  assert.match(second, /^HTTP\/1\.1 200 /, 'the second request was answered');
+  assert.match(second.toLowerCase(), /\r\nconnection: close\r\n/, 'and told the client to close');
+  await running;
+  connector.pool.clear();
+  assert.is(service.openConnections, 0);
+});
+
+edges('graceful shutdown closes idle keep-alive connections after the linger (shutdownIdleLingerMs)', async (ctx) => {
+  const connector = new TransportConnector();
+  const service = httpProxyService({ max_retries: 1, upstream_keepalive_pool_size: 8 }, { newCtx: () => null, upstreamPeer: () => peerOf(ctx.origin.port) }, { connector, logger: silentLogger, shutdownIdleLingerMs: 300 });
   service.addTcp('127.0.0.1:0');
   const shutdown = new AbortController();
   const running = service.start(shutdown.signal, silentLogger);
