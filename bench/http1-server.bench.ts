@@ -55,8 +55,21 @@ function serveFloor(): void {
   server.listen(0, '127.0.0.1', () => console.log(`PORT ${(server.address() as AddressInfo).port}`));
 }
 
-function start(which: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', which], { stdio: ['ignore', 'pipe', 'inherit'] });
+// Servers on core 0, wrk on core 1 (when the machine has two cores and taskset is there), so the
+// client never competes with the server it measures; every server shares the same core.
+const pin = (() => {
+  try {
+    execFileSync('taskset', ['-c', '0', 'true']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+function start(which: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> {
+  const nodeArgs = [...(process.env.H1_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', which];
+  const [cmd, args] = pin ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   return new Promise((resolve, reject) => {
     child.stdout?.on('data', (d: Buffer) => {
       const m = /PORT (\d+)/.exec(d.toString());
@@ -84,7 +97,7 @@ function wrk(port: number, pipelined: boolean, pid: number, seconds = 4): { rps:
   const cpuBefore = cpuMs(pid);
   const args = ['-t1', '-c50', `-d${seconds}s`, `http://127.0.0.1:${port}/`];
   if (pipelined) args.push('-s', pipelineScript);
-  const out = execFileSync('wrk', args, { encoding: 'utf8' });
+  const out = pin ? execFileSync('taskset', ['-c', '1', 'wrk', ...args], { encoding: 'utf8' }) : execFileSync('wrk', args, { encoding: 'utf8' });
   const cpu = cpuMs(pid) - cpuBefore;
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
@@ -100,13 +113,21 @@ if (mode !== -1) {
   else if (which === 'floor') serveFloor();
   else serveNode();
 } else {
-  const servers = { '@sluice/http1 (ours)': await start('ours'), 'node:http': await start('node'), 'raw socket, no HTTP (floor)': await start('floor') };
+  // H1_BENCH_AB=NAME adds a second server of ours started with NAME=1 in its environment: an A/B of a
+  // change toggled by that variable, measured in the same rounds.
+  const ab = process.env.H1_BENCH_AB;
+  const servers: Record<string, { child: ChildProcess; port: number }> = { '@sluice/http1 (ours)': await start('ours') };
+  if (ab) servers[`ours with ${ab}=1`] = await start('ours', { [ab]: '1' });
+  servers['node:http'] = await start('node');
+  servers['raw socket, no HTTP (floor)'] = await start('floor');
+  const rounds = Number(process.env.H1_BENCH_ROUNDS ?? 3);
+  const workloads = process.env.H1_BENCH_PIPELINED === '0' ? [false] : [false, true];
   const results: Record<string, number[]> = {};
   const cpu: Record<string, number[]> = {};
   try {
     for (const s of Object.values(servers)) wrk(s.port, false, s.child.pid as number, 2); // warm-up, not counted
-    for (let round = 0; round < 3; round++) {
-      for (const pipelined of [false, true]) {
+    for (let round = 0; round < rounds; round++) {
+      for (const pipelined of workloads) {
         for (const [name, s] of Object.entries(servers)) {
           if (pipelined && name.includes('floor')) continue; // it answers reads, not requests
           const r = wrk(s.port, pipelined, s.child.pid as number);
@@ -121,7 +142,7 @@ if (mode !== -1) {
     for (const s of Object.values(servers)) s.child.kill();
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  console.log(`http1 server: hello world, wrk -t1 -c50 -d4s, 3 rounds, Node ${process.version}`);
+  console.log(`http1 server: hello world, wrk -t1 -c50 -d4s, ${rounds} rounds, Node ${process.version}, ${pin ? 'servers on core 0, wrk on core 1' : 'not pinned'}`);
   console.table(
     Object.entries(results).map(([key, xs]) => {
       const [workload, name] = key.split('|');

@@ -98,7 +98,7 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
   }
 
   /** Resolves when something changed (head, body, end, error); the caller re-checks its condition. */
-  private changed(): Promise<void> {
+  changed(): Promise<void> {
     return new Promise((resolve) => {
       this.waiter = resolve;
       this.pump();
@@ -113,14 +113,19 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
     }
   }
 
-  /** Feeds held bytes, then lets the socket flow while the session is waiting for more. */
-  private pump(): void {
+  /** Parses the bytes held for the next message (a pipelined request), if it has not started yet. */
+  feedHeld(): void {
     if (this.leftover !== null && !this.complete) {
       const chunk = this.leftover;
       this.leftover = null;
       this.feed(chunk);
       if (this.eof && this.leftover === null) this.finishParser();
     }
+  }
+
+  /** Feeds held bytes, then lets the socket flow while the session is waiting for more. */
+  private pump(): void {
+    this.feedHeld();
     if (this.waiter === null || this.failure !== null || this.eof || this.complete || this.leftover !== null) return;
     if (this.bodyBuffered >= BODY_HIGH_WATER_MARK) return;
     if (!this.attached) {
@@ -199,21 +204,38 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
     this.arm(timeoutMs);
     try {
       for (;;) {
-        if (this.head !== null) return this.head;
-        if (this.failure !== null) throw this.failure;
-        if (this.eof) {
-          if (!this.started && this.leftover === null) return null;
-          throw new SluiceError('ConnectionClosed', { context: 'peer closed the connection inside a message head' });
-        }
-        if (this.timedOut) throw new SluiceError('ReadTimedout', { context: `message head not complete within ${timeoutMs} ms` });
+        const head = this.pollHead(timeoutMs);
+        if (head !== undefined) return head;
         await this.changed();
       }
     } finally {
-      this.timerArmed = false;
+      this.disarm();
     }
   }
 
-  private arm(timeoutMs: number | undefined): void {
+  /**
+   * The synchronous step of {@link MessageReader.readHead}: the head, null at a clean end, or
+   * undefined while it is still to come (then await {@link MessageReader.changed} and ask again).
+   * @throws as readHead does.
+   */
+  pollHead(timeoutMs?: number): Head | null | undefined {
+    if (this.head !== null) return this.head;
+    if (this.failure !== null) throw this.failure;
+    if (this.eof) {
+      if (!this.started && this.leftover === null) return null;
+      throw new SluiceError('ConnectionClosed', { context: 'peer closed the connection inside a message head' });
+    }
+    if (this.timedOut) throw new SluiceError('ReadTimedout', { context: `message head not complete within ${timeoutMs} ms` });
+    return undefined;
+  }
+
+  /** Stops the deadline armed by {@link MessageReader.arm} from firing. */
+  disarm(): void {
+    this.timerArmed = false;
+  }
+
+  /** Starts a deadline of `timeoutMs` (none when undefined) for the wait that follows. */
+  arm(timeoutMs: number | undefined): void {
     this.timedOut = false;
     if (timeoutMs === undefined) return;
     this.timerArmed = true;

@@ -36,6 +36,8 @@ export function hostFieldProblem(head: RequestHeader): string | undefined {
   return HOST_VALUE.test(hosts[0]) ? undefined : `invalid Host value ${JSON.stringify(hosts[0])} (RFC 9112 §3.2)`;
 }
 
+function ignore(): void {}
+
 /** Where the response of the current request is. */
 const R_NONE = 0;
 const R_HEAD = 1;
@@ -86,26 +88,40 @@ export class ServerSession extends Http1Session<RequestHeader> {
     try {
       head = await this.reader.readHead(this.headerTimeoutMs);
     } catch (e) {
-      if (e instanceof H1ParseError) await this.respondError(e.status ?? 400);
-      else if (e instanceof SluiceError && e.type === 'ReadTimedout') {
-        if (this.reader.started) await this.respondError(408);
-        else {
-          this.close();
-          return null;
-        }
-      } else this.close();
-      throw e;
+      return this.headFailed(e);
     }
     if (head === null) {
       this.close();
       return null;
     }
-    const hostProblem = this.requireHost ? hostFieldProblem(head) : undefined;
-    if (hostProblem !== undefined) {
-      const e = new H1ParseError(H1_ERRORS.INVALID_HOST, hostProblem, this.reader.parser.consumed);
+    const hostError = this.startRequest(head);
+    if (hostError !== undefined) {
       await this.respondError(400);
-      throw e;
+      throw hostError;
     }
+    return head;
+  }
+
+  /**
+   * Answers a head that could not be read (its status for a parse error, 408 for a started head past
+   * the deadline) and closes. Returns null when the deadline passed before any byte of a request.
+   */
+  private async headFailed(e: unknown): Promise<null> {
+    if (e instanceof H1ParseError) await this.respondError(e.status ?? 400);
+    else if (e instanceof SluiceError && e.type === 'ReadTimedout') {
+      if (this.reader.started) await this.respondError(408);
+      else {
+        this.close();
+        return null;
+      }
+    } else this.close();
+    throw e;
+  }
+
+  /** Takes `head` as the current request; returns the error when it breaks the Host rule. */
+  private startRequest(head: RequestHeader): H1ParseError | undefined {
+    const hostProblem = this.requireHost ? hostFieldProblem(head) : undefined;
+    if (hostProblem !== undefined) return new H1ParseError(H1_ERRORS.INVALID_HOST, hostProblem, this.reader.parser.consumed);
     this.requests++;
     this.request = head;
     this.responseState = R_NONE;
@@ -115,7 +131,49 @@ export class ServerSession extends Http1Session<RequestHeader> {
     this.keepAlive = this.reader.parser.keepAlive && this.requests < this.maxRequests;
     // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message means faulty framing: serve it, then close.
     if (head.version === '1.0' && head.headers.has('transfer-encoding')) this.keepAlive = false;
-    return head;
+    return undefined;
+  }
+
+  /**
+   * Serves requests on this connection until it closes (what {@link serveHttp1} does): each request
+   * to `handler`, in order. Awaits only while bytes are awaited or the handler is pending: a request
+   * costs one Promise, and pipelined requests already here none.
+   */
+  async serve(handler: RequestHandler): Promise<void> {
+    const reader = this.reader;
+    for (;;) {
+      let head: RequestHeader | null | undefined;
+      reader.arm(this.headerTimeoutMs);
+      try {
+        reader.feedHeld();
+        while ((head = reader.pollHead(this.headerTimeoutMs)) === undefined) await reader.changed();
+      } catch (e) {
+        await this.headFailed(e).catch(ignore);
+        return;
+      } finally {
+        reader.disarm();
+      }
+      if (head === null) {
+        this.close();
+        return;
+      }
+      if (this.startRequest(head) !== undefined) {
+        await this.respondError(400);
+        return;
+      }
+      try {
+        const r = handler(this, head);
+        if (r !== undefined && typeof (r as Promise<void>).then === 'function') await r;
+      } catch (e) {
+        await this.respondError(e instanceof H1ParseError ? (e.status ?? 400) : 500);
+        return;
+      }
+      if (this.responseState === R_DONE && this.keepAlive && !this.closed && reader.complete) {
+        // Nothing to drain: the next request without a Promise.
+        reader.nextMessage();
+        this.request = null;
+      } else if (!(await this.reuse())) return;
+    }
   }
 
   /** Whether the request has a body to read (RFC 9112 §6.3). */
@@ -340,22 +398,5 @@ export type RequestHandler = (session: ServerSession, request: RequestHeader) =>
  * handler that fails before answering gets a 500.
  */
 export async function serveHttp1(stream: Stream, handler: RequestHandler, options: ServerSessionOptions = {}): Promise<void> {
-  const session = new ServerSession(stream, options);
-  for (;;) {
-    let request: RequestHeader | null;
-    try {
-      request = await session.readRequest();
-    } catch {
-      return;
-    }
-    if (request === null) return;
-    try {
-      const r = handler(session, request);
-      if (r !== undefined && typeof (r as Promise<void>).then === 'function') await r;
-    } catch (e) {
-      await session.respondError(e instanceof H1ParseError ? (e.status ?? 400) : 500);
-      return;
-    }
-    if (!(await session.reuse())) return;
-  }
+  return new ServerSession(stream, options).serve(handler);
 }
