@@ -99,11 +99,14 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
 
   /** Resolves when something changed (head, body, end, error); the caller re-checks its condition. */
   changed(): Promise<void> {
-    return new Promise((resolve) => {
-      this.waiter = resolve;
-      this.pump();
-    });
+    return new Promise(this.waitForChange);
   }
+
+  /** The executor of {@link MessageReader.changed}'s Promise, made once rather than per wait. */
+  private readonly waitForChange = (resolve: (value: void) => void): void => {
+    this.waiter = resolve;
+    this.pump();
+  };
 
   private wake(): void {
     const w = this.waiter;

@@ -30,10 +30,19 @@ const HOST_VALUE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]*)(?::[0-9
 
 /** Why `head` breaks RFC 9112 §3.2's Host rule, or undefined when it does not. */
 export function hostFieldProblem(head: RequestHeader): string | undefined {
-  const hosts = head.headers.getAll('host');
-  if (hosts.length === 0) return head.version === '1.1' ? 'HTTP/1.1 request without a Host field (RFC 9112 §3.2)' : undefined;
-  if (hosts.length > 1) return `${hosts.length} Host fields (RFC 9112 §3.2)`;
-  return HOST_VALUE.test(hosts[0]) ? undefined : `invalid Host value ${JSON.stringify(hosts[0])} (RFC 9112 §3.2)`;
+  // One pass over the fields, no array: most requests have exactly one valid Host.
+  const headers = head.headers;
+  let host: string | undefined;
+  let count = 0;
+  for (let i = 0; i < headers.size; i++) {
+    if (headers.keyAt(i) === 'host') {
+      count++;
+      host ??= headers.valueAt(i);
+    }
+  }
+  if (host === undefined) return head.version === '1.1' ? 'HTTP/1.1 request without a Host field (RFC 9112 §3.2)' : undefined;
+  if (count > 1) return `${count} Host fields (RFC 9112 §3.2)`;
+  return HOST_VALUE.test(host) ? undefined : `invalid Host value ${JSON.stringify(host)} (RFC 9112 §3.2)`;
 }
 
 function ignore(): void {}
