@@ -401,6 +401,8 @@ export class HttpProxy<Ctx> implements ServerApp {
         return await this.exchange(session, ctx, peer, stream!, reused, send);
       } catch (e) {
         let error = toSluiceError(e, 'InternalError', `proxying to ${peer}`);
+        // The client reset its stream and the exchange was cancelled for it: nothing to retry for.
+        if (session.clientGone === true) throw SluiceError.because('ConnectionClosed', 'the client went away during the exchange', error).intoDown();
         if (proxy.errorWhileProxy) error = proxy.errorWhileProxy(peer, session, error, ctx, reused);
         const replayable = send === undefined || send.retryBuffer.replayable;
         if (!session.responseWritten && replayable && error.retryable(reused) && retries < this.maxRetries) {

@@ -56,6 +56,7 @@ export class Http2Session implements DownstreamSession {
   private bytesRead = 0;
   private bytesSent = 0;
   private upstream: UpstreamHandle | null = null;
+  private gone = false;
 
   constructor(stream: Http2ServerStream, transport: Stream) {
     this.stream = stream;
@@ -231,9 +232,14 @@ export class Http2Session implements DownstreamSession {
     if (upstream !== null && this.stream.closed && !this.done) this.streamFailed();
   }
 
+  get clientGone(): boolean {
+    return this.gone;
+  }
+
   /** @internal The client reset the stream (or the connection ended): the upstream exchange is cancelled. */
   streamFailed(): void {
     this.keepaliveAllowed = false;
+    if (!this.done) this.gone = true;
     const upstream = this.upstream;
     this.upstream = null;
     if (upstream !== null && !this.done) upstream.destroy();

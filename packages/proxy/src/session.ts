@@ -81,6 +81,8 @@ export interface DownstreamSession extends Session {
    * (an HTTP/2 stream reset) cancels it. Optional: HTTP/1 notices a gone client when it writes.
    */
   attachUpstream?(upstream: UpstreamHandle | null): void;
+  /** True once the client is known to be gone (an HTTP/2 stream reset); failures then are not retried. */
+  readonly clientGone?: boolean;
 }
 
 /** The downstream session over an HTTP/1 connection. */

@@ -199,8 +199,10 @@ down('a client that resets its stream while the upstream has not answered cancel
   const { createServer } = await import('node:http');
   let cut = 0;
   let logged = 0;
+  let requests = 0;
   // The origin takes the whole request and never answers.
   const origin = createServer((req, res) => {
+    requests++;
     res.on('close', () => cut++);
     req.resume();
   });
@@ -221,6 +223,8 @@ down('a client that resets its stream while the upstream has not answered cancel
     }
     for (let i = 0; i < 50 && logged < 2; i++) await new Promise((r) => setTimeout(r, 20));
     assert.is(logged, 2, 'both requests reached the logging phase');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.is(requests, 2, 'a request cancelled for a gone client is not retried');
   } finally {
     client.close();
     await p.close();
