@@ -1,5 +1,6 @@
 // HTTP/2 over TLS downstream under h2load -c50 -m10, in front of nginx answering `return 200` over
-// HTTP/1.1: Sluice's proxy (ALPN h2) against a node:http2 secure server forwarding with undici 7.
+// HTTP/1.1: Sluice's proxy (ALPN h2) against a node:http2 secure server forwarding with undici 7; and
+// Sluice speaking h2c upstream to the same nginx (one shared HTTP/2 connection, 128 streams at most).
 // Each proxy runs in its own process pinned to CPU 0 (h2load and nginx share CPU 1); rounds are
 // interleaved; medians are reported with the spread.
 //   cd bench && node --import tsx proxy-h2.bench.ts        (needs h2load, nginx and openssl on PATH)
@@ -9,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const KINDS = ['sluice', 'node:http2 + undici'] as const;
+const KINDS = ['sluice', 'node:http2 + undici', 'sluice, h2c upstream'] as const;
 type Kind = (typeof KINDS)[number];
 const SERVE_FILE = join(dirname(fileURLToPath(import.meta.url)), '.bench-out', 'proxy-h2-serve.mjs');
 
@@ -18,11 +19,12 @@ const SERVE_FILE = join(dirname(fileURLToPath(import.meta.url)), '.bench-out', '
 const SERVE_SOURCE = `
 import { readFileSync } from 'node:fs';
 const [kind, originPort, certFile, keyFile] = [process.argv[2], Number(process.argv[3]), process.argv[4], process.argv[5]];
-if (kind === 'sluice') {
+if (kind.startsWith('sluice')) {
   const { HttpPeer, silentLogger } = await import('@sluice/core');
   const { httpProxyService } = await import('@sluice/proxy');
   const { TlsSettings } = await import('@sluice/tls');
-  const peer = new HttpPeer('127.0.0.1:' + originPort);
+  // The h2c kind gets nginx's HTTP/2 port (the next one up).
+  const peer = kind === 'sluice' ? new HttpPeer('127.0.0.1:' + originPort) : new HttpPeer('127.0.0.1:' + (originPort + 1), false, '', { alpn: 'h2' });
   const service = httpProxyService({ max_retries: 16, upstream_keepalive_pool_size: 512 }, { newCtx: () => null, upstreamPeer: () => peer }, { logger: silentLogger, alpnH2: true, http2: { maxConcurrentStreams: 128 } });
   service.addTls('127.0.0.1:0', TlsSettings.intermediate(certFile, keyFile));
   void service.start(new AbortController().signal, silentLogger);
@@ -67,9 +69,21 @@ function cpuTicks(pid: number | undefined): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
-function h2load(port: number, seconds: number, pid?: number): H2loadResult {
+/**
+ * One h2load run of `requests` requests. By count, not duration: h2load's -D stops its clients with
+ * streams in flight and then waits for connections that a proxy keeps open until those streams are
+ * answered, which hung some runs against a fresh proxy (see the proxy README).
+ */
+function h2load(port: number, requests: number, pid?: number): H2loadResult {
   const before = cpuTicks(pid);
-  const out = execFileSync('taskset', ['-c', '1', 'h2load', '-c50', '-m10', '-t1', `-D${seconds}`, `https://127.0.0.1:${port}/`], { encoding: 'utf8' });
+  let out: string;
+  try {
+    // Bounded: h2load waits for every request in flight, so a proxy that lost one would hang the run.
+    out = execFileSync('taskset', ['-c', '1', 'h2load', '-c50', '-m10', '-t1', `-n${requests}`, `https://127.0.0.1:${port}/`], { encoding: 'utf8', timeout: 60_000 });
+  } catch (e) {
+    process.stderr.write(`h2load on :${port} did not finish: ${(e as Error).message}\n`);
+    return { rps: NaN, succeeded: 0, total: 0, cpuUsPerRequest: NaN };
+  }
   const rps = Number(/finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out)?.[1] ?? NaN);
   const m = /requests: (\d+) total, \d+ started, \d+ done, (\d+) succeeded/.exec(out);
   const total = Number(m?.[1] ?? NaN);
@@ -85,7 +99,8 @@ function startNginx(dir: string): { port: number; stop: () => void } {
     `worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
 events { worker_connections 4096; }
 http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:${port}; location / { return 200 "ok\\n"; } } }\n`,
+  server { listen 127.0.0.1:${port}; location / { return 200 "ok\\n"; } }
+  server { listen 127.0.0.1:${port + 1} http2; http2_max_concurrent_streams 128; location / { return 200 "ok\\n"; } } }\n`,
   );
   chmodSync(dir, 0o755);
   const child = spawn('taskset', ['-c', '1', 'nginx', '-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
@@ -129,7 +144,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main(): Promise<void> {
   const rounds = Number(process.env.ROUNDS ?? 3);
-  const seconds = Number(process.env.SECONDS ?? 4);
+  const requests = Number(process.env.REQUESTS ?? 80_000);
   mkdirSync(dirname(SERVE_FILE), { recursive: true });
   writeFileSync(SERVE_FILE, SERVE_SOURCE);
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-h2-'));
@@ -142,11 +157,11 @@ async function main(): Promise<void> {
   for (const kind of KINDS) proxies.set(kind, await startProxy(kind, nginx.port, certFile, keyFile));
   const results = new Map<Kind, H2loadResult[]>();
   try {
-    for (const p of proxies.values()) h2load(p.port, 1); // warm-up: JIT, TLS, pools
+    for (const p of proxies.values()) h2load(p.port, 20_000); // warm-up: JIT, TLS, pools
     for (let round = 0; round < rounds; round++) {
       for (const [kind, p] of proxies) {
         const list = results.get(kind) ?? [];
-        list.push(h2load(p.port, seconds, p.child.pid));
+        list.push(h2load(p.port, requests, p.child.pid));
         results.set(kind, list);
       }
     }
@@ -166,7 +181,7 @@ async function main(): Promise<void> {
         'CPU/req this/sluice': (cpu / oursCpu).toFixed(2),
       };
     });
-    console.log(`GET / over TLS (ALPN h2): h2load -c50 -m10 -t1 -D${seconds}, ${rounds} interleaved rounds; proxies pinned to CPU 0, h2load and nginx to CPU 1 (shared, noisy machine)`);
+    console.log(`GET / over TLS (ALPN h2): h2load -c50 -m10 -t1 -n${requests}, ${rounds} interleaved rounds; proxies pinned to CPU 0, h2load and nginx to CPU 1 (shared, noisy machine)`);
     console.table(rows);
   } finally {
     for (const p of proxies.values()) p.child.kill('SIGKILL');
