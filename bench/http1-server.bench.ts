@@ -3,6 +3,9 @@
 // with `--serve ours|node|floor`). wrk (1 thread, 50 keep-alive connections, 4 s) runs against them in
 // turn, one request at a time per connection and pipelined 16 deep, 3 rounds interleaved. The table
 // shows median requests/s, the spread (min-max), and each server's CPU time per request (from /proc).
+// Servers are pinned to core 0 and wrk to core 1 (taskset). H1_BENCH_AB=NAME adds our server started
+// with NAME=1 (an A/B of a change behind that variable), H1_BENCH_ROUNDS sets the rounds (default 3),
+// H1_BENCH_PIPELINED=0 leaves out the pipelined workload.
 // A third process, a raw socket server that parses nothing, shows the floor that wrk and the kernel
 // set for one request at a time; the last line compares the HTTP work done above it. When wrk, not
 // the server, is the bottleneck, CPU per request is the fairer comparison. The machine's cores are
@@ -153,6 +156,8 @@ if (mode !== -1) {
         'requests/s (median)': Math.round(median(xs)),
         'min-max': `${Math.round(Math.min(...xs))}-${Math.round(Math.max(...xs))}`,
         'ratio ours/this': (ours / median(xs)).toFixed(2),
+        // Interference from other work only ever lowers a run's rate: the best run is the least disturbed.
+        'ratio of best runs': (Math.max(...results[`${workload}|@sluice/http1 (ours)`]) / Math.max(...xs)).toFixed(2),
         'server CPU µs/request': median(cpu[key]).toFixed(1),
         'CPU ratio this/ours': (median(cpu[key]) / median(cpu[`${workload}|@sluice/http1 (ours)`])).toFixed(2),
       };
