@@ -592,7 +592,14 @@ export class Http2Connection implements StreamOwner, FrameHandler {
   }
 
   private closeIfIdle(): void {
-    if (this.streams.size === 0 && !this.ended && (this.goawaySent || this.role === 'client')) this.finish(null);
+    if (this.streams.size > 0 || this.ended) return;
+    if (this.goawaySent || this.role === 'client') return this.finish(null);
+    // A server told by the client's GOAWAY that no stream will come closes once the last one is done
+    // (as nghttp2 does; h2load waits for this close), saying GOAWAY itself first (RFC 9113 §6.8).
+    if (this.goawayReceived >= 0) {
+      this.sendGoaway(this.lastPeerStreamId, ErrorCode.NO_ERROR);
+      this.finish(null);
+    }
   }
 
   /** Fails every stream, stops timers, flushes and closes the transport. */
@@ -948,7 +955,11 @@ export class Http2Connection implements StreamOwner, FrameHandler {
       return;
     }
     this.handler.onGoaway?.(lastStreamId, errorCode, debugData);
+    // Not at once: frames that came with the GOAWAY (a PING, say) are answered first, as nghttp2 does.
+    setImmediate(this.closeIfIdleNow);
   }
+
+  private readonly closeIfIdleNow = (): void => this.closeIfIdle();
 
   onWindowUpdate(streamId: number, increment: number): void {
     if (streamId === 0) {
