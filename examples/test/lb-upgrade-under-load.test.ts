@@ -242,7 +242,7 @@ function assertNoFailures(r: Results, label: string): void {
  * Sends `signals` one after another to the serving process; after each, waits for the successor to
  * serve, for the old process (and its workers) to exit, and for the load to go on. Returns the last pid.
  */
-async function upgradeInARow(lb: Awaited<ReturnType<typeof startLoadBalancer>>, load: ReturnType<typeof allLoad>, signals: NodeJS.Signals[]): Promise<number> {
+async function upgradeInARow(lb: LoadBalancer, load: ReturnType<typeof allLoad>, signals: NodeJS.Signals[]): Promise<number> {
   let pid = lb.pid;
   for (const [i, signal] of signals.entries()) {
     await load.progress(20);
@@ -279,60 +279,55 @@ upgrades.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-upgrades('three SIGQUIT upgrades and a SIGHUP reload in a row: zero failed requests (wrk keep-alive, new connections, h2c)', async () => {
-  const conf = join(dir, 'one.yaml');
-  writeFileSync(conf, 'version: 1\ngrace_period_seconds: 3\n');
+type LoadBalancer = Awaited<ReturnType<typeof startLoadBalancer>>;
+
+/**
+ * Starts the demo with configuration `yaml`, keeps every load generator running through `during`
+ * (which returns the pid serving at its end), and requires that not one request failed.
+ */
+async function underLoad(label: string, yaml: string, during: (lb: LoadBalancer, load: ReturnType<typeof allLoad>, conf: string) => Promise<number>) {
+  const conf = join(dir, `${label.replace(/\W+/g, '-')}.yaml`);
+  writeFileSync(conf, yaml);
   const lb = await startLoadBalancer(conf);
+  if (/threads: [2-9]/.test(yaml)) await waitFor(lb.output, /supervising \d+ workers: [\d, ]+\n/);
+  for (const w of workerPids(lb.output()).flat()) pids.add(w);
   const load = allLoad(lb.port);
   let last: number;
   let results: Results;
   try {
-    last = await upgradeInARow(lb, load, ['SIGQUIT', 'SIGQUIT', 'SIGQUIT', 'SIGHUP']);
+    last = await during(lb, load, conf);
   } finally {
     results = await load.stop();
   }
-  assertNoFailures(results, 'threads 1');
+  assertNoFailures(results, label);
+  return { lb, last };
+}
+
+const FOUR_IN_A_ROW: NodeJS.Signals[] = ['SIGQUIT', 'SIGQUIT', 'SIGQUIT', 'SIGHUP'];
+
+upgrades('three SIGQUIT upgrades and a SIGHUP reload in a row: zero failed requests (wrk keep-alive, new connections, h2c)', async () => {
+  const { lb, last } = await underLoad('threads 1', 'version: 1\ngrace_period_seconds: 3\n', (lb, load) => upgradeInARow(lb, load, FOUR_IN_A_ROW));
   assert.is((lb.output().match(/took over tcp 127\.0\.0\.1:0 from the previous process/g) ?? []).length, 4, 'each successor took the listener over');
   assert.is(await getOnNewConnection(lb.port), null, 'the last successor serves');
   await stopLoadBalancer(last);
 });
 
 upgrades('an invalid new configuration fails the upgrade; the old server keeps serving without a failed request', async () => {
-  const conf = join(dir, 'changing.yaml');
-  writeFileSync(conf, 'version: 1\ngrace_period_seconds: 3\n');
-  const lb = await startLoadBalancer(conf);
-  const load = allLoad(lb.port);
-  let results: Results;
-  try {
+  const { lb, last } = await underLoad('invalid config', 'version: 1\ngrace_period_seconds: 3\n', async (lb, load, conf) => {
     await load.progress(20);
     writeFileSync(conf, 'version: 1\ngrace_period_seconds: 3\nthreads: many\n');
     process.kill(lb.pid, 'SIGQUIT');
     await waitFor(lb.output, /upgrade failed: successor exited with 1 before it was ready; this server keeps serving/);
     assert.match(lb.output(), /key "threads"/, 'the reason is logged');
     await load.progress(50);
-  } finally {
-    results = await load.stop();
-  }
-  assertNoFailures(results, 'invalid config');
-  assert.ok(alive(lb.pid), 'the old server still runs');
-  await stopLoadBalancer(lb.pid);
+    return lb.pid;
+  });
+  assert.ok(alive(last), 'the old server still runs');
+  await stopLoadBalancer(last);
 });
 
 upgrades('threads: 2 — three upgrades and a reload replace the supervisor and both workers with zero failed requests', async () => {
-  const conf = join(dir, 'two.yaml');
-  writeFileSync(conf, 'version: 1\ngrace_period_seconds: 3\nthreads: 2\n');
-  const lb = await startLoadBalancer(conf);
-  await waitFor(lb.output, /supervising 2 workers/);
-  for (const w of workerPids(lb.output()).flat()) pids.add(w);
-  const load = allLoad(lb.port);
-  let last: number;
-  let results: Results;
-  try {
-    last = await upgradeInARow(lb, load, ['SIGQUIT', 'SIGQUIT', 'SIGQUIT', 'SIGHUP']);
-  } finally {
-    results = await load.stop();
-  }
-  assertNoFailures(results, 'threads 2');
+  const { lb, last } = await underLoad('threads 2', 'version: 1\ngrace_period_seconds: 3\nthreads: 2\n', (lb, load) => upgradeInARow(lb, load, FOUR_IN_A_ROW));
   const generations = workerPids(lb.output());
   assert.is(generations.length, 5, 'each supervisor started its own workers');
   assert.is(new Set(generations.flat()).size, 10, 'ten distinct workers over five generations');
