@@ -23,6 +23,19 @@ function isHandoverMessage(m: unknown): m is HandoverMessage {
   return typeof m === 'object' && m !== null && typeof (m as { sluice?: unknown }).sluice === 'string';
 }
 
+/** Set in a successor's environment by {@link spawnSuccessor}. */
+export const SUCCESSOR_ENV = 'SLUICE_SUCCESSOR';
+
+/**
+ * Whether this process was spawned as a successor; read once and removed from the environment, so
+ * the program's own child processes never take themselves for one.
+ */
+export function takeSuccessorRole(): boolean {
+  const successor = process.env[SUCCESSOR_ENV] === '1' && typeof process.send === 'function';
+  delete process.env[SUCCESSOR_ENV];
+  return successor;
+}
+
 /** Where a starting service looks for a listener to inherit, by endpoint key (`tcp 127.0.0.1:80`). */
 export interface ListenerSource {
   take(key: string): Promise<ListenerHandle | undefined>;
@@ -106,7 +119,9 @@ export interface SuccessorOptions {
  */
 export function spawnSuccessor(options: SuccessorOptions): Promise<boolean> {
   // Same program, same flags (a daemon's successor sees SLUICE_DAEMONIZED and does not fork again).
-  const child = spawnWithListeners(options.listeners, { extraArgs: ['-u'], outputFile: options.outputFile, detached: options.detached });
+  // The successor learns its role from the environment, not from `-u` on its command line, so a
+  // program that parses its own flags (or passes none to Server) is upgraded all the same.
+  const child = spawnWithListeners(options.listeners, { env: { ...process.env, [SUCCESSOR_ENV]: '1' }, outputFile: options.outputFile, detached: options.detached });
   const { log } = options;
   return new Promise((resolve) => {
     let settled = false;

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { ParentListeners, spawnSuccessor } from './handover.js';
+import { ParentListeners, spawnSuccessor, takeSuccessorRole } from './handover.js';
 import { closeHandle, type ListenerHandle } from './listener-handle.js';
 import { WorkerSupervisor, isWorkerProcess } from './workers.js';
 import { serveGatherInWorker } from './gather.js';
@@ -93,6 +93,7 @@ export class Server {
   /** @throws SluiceError `ConfigError` / `FileReadError` for a bad configuration. */
   constructor(options: ServerOptions = {}) {
     this.args = { test: false, daemon: false, upgrade: false, ...options.args };
+    if (takeSuccessorRole()) this.args.upgrade = true;
     const path = options.confPath ?? this.args.conf;
     this.configuration = path ? loadServerConf(path) : validateServerConf(options.conf ?? {});
     if (this.args.daemon) this.configuration.daemon = true;

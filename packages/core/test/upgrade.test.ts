@@ -89,6 +89,32 @@ upgrade('three upgrades in a row under load: every request answered, old process
   await until(() => !alive(pid));
 });
 
+upgrade('a program that gives Server no flags is upgraded too (the successor role travels in the environment)', async () => {
+  const conf = join(dir, 'own-flags.yaml');
+  writeFileSync(conf, 'version: 1\ngrace_period_seconds: 5\n');
+  const run = runTs(fixture('slow-server.ts'), [], { SLOW_MS: '10', OWN_FLAGS: conf });
+  const first = await waitFor(run.output, /listening (\d+) pid (\d+)/);
+  const port = Number(first[1]);
+  const pid = Number(first[2]);
+  const traffic = load(port, 2);
+  try {
+    await sleep(100);
+    process.kill(pid, 'SIGQUIT');
+    await until(() => (run.output().match(/listening \d+ pid \d+/g) ?? []).length >= 2);
+    const next = [...run.output().matchAll(/listening (\d+) pid (\d+)/g)][1];
+    assert.is(Number(next[1]), port);
+    await until(() => !alive(pid));
+    const before = traffic.counts.ok;
+    await until(() => traffic.counts.ok > before + 10);
+    process.kill(Number(next[2]), 'SIGTERM');
+    await until(() => !alive(Number(next[2])));
+  } finally {
+    await traffic.stop();
+  }
+  assert.is(traffic.counts.failed, 0);
+  assert.not.match(run.output(), /upgrade failed/);
+});
+
 upgrade('an invalid new configuration fails the upgrade; the old server keeps serving', async () => {
   const conf = join(dir, 'changing.yaml');
   writeFileSync(conf, 'version: 1\n');
