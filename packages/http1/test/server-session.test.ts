@@ -110,6 +110,9 @@ raw.before(async (ctx) => {
     if (request.uri === '/big') return session.respond(ResponseHeader.build(413));
     if (request.uri === '/204') return session.respond(ResponseHeader.build(204));
     if (request.uri === '/304') return session.respond(ResponseHeader.build(304));
+    if (request.uri === '/throw') throw new Error('handler failed');
+    if (request.uri === '/reject') return Promise.reject(new Error('handler failed later'));
+    if (request.uri === '/latin1') return session.respond(ResponseHeader.build(200), Buffer.from([0x68, 0xe9, 0xff, 0x00, 0x80]));
     return session.respond(ResponseHeader.build(200), 'hello');
   });
   ctx.srv = await startServer(echoHandler);
@@ -221,6 +224,23 @@ raw('a final answer to Expect: 100-continue without reading the body closes the 
   assert.equal(statuses(r.data), [413]);
   assert.not.match(r.data, /100 Continue/);
   assert.match(r.data, /Connection: close/);
+  assert.ok(r.closed);
+});
+
+raw('a handler that throws or rejects before answering gets 500 and a close', async ({ refuse }) => {
+  for (const target of ['/throw', '/reject']) {
+    const r = await exchange(refuse.port, [`GET ${target} HTTP/1.1\r\nHost: a\r\n\r\nGET /after HTTP/1.1\r\nHost: a\r\n\r\n`]);
+    assert.match(r.data, /^HTTP\/1\.1 500 Internal Server Error\r\nConnection: close\r\n/);
+    assert.not.match(r.data, /200 OK/, 'nothing after the failed request is answered');
+    assert.ok(r.closed, target);
+  }
+});
+
+raw('lone and pipelined responses keep every body byte (Latin-1 string and Buffer writes)', async ({ refuse }) => {
+  const one = 'GET /latin1 HTTP/1.1\r\nHost: a\r\n\r\n';
+  const r = await exchange(refuse.port, [one, one, one + one + 'GET /latin1 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'], { gapMs: 30 });
+  const bodies = [...r.data.matchAll(/HTTP\/1\.1 200 OK\r\n[\s\S]*?\r\n\r\n([\s\S]{5})/g)].map((m) => Buffer.from(m[1], 'latin1').toString('hex'));
+  assert.equal(bodies, Array(5).fill('68e9ff0080'));
   assert.ok(r.closed);
 });
 
