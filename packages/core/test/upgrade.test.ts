@@ -106,12 +106,13 @@ upgrade('a program that gives Server no flags is upgraded too (the successor rol
     await until(() => !alive(pid));
     const before = traffic.counts.ok;
     await until(() => traffic.counts.ok > before + 10);
+    await traffic.stop();
+    assert.is(traffic.counts.failed, 0, 'no request failed across the upgrade');
     process.kill(Number(next[2]), 'SIGTERM');
     await until(() => !alive(Number(next[2])));
   } finally {
     await traffic.stop();
   }
-  assert.is(traffic.counts.failed, 0);
   assert.not.match(run.output(), /upgrade failed/);
 });
 
