@@ -1,56 +1,17 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { connect } from 'node:net';
 import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fixture, runTs, waitFor } from './helpers/child.js';
+import { alive, load, request, until } from './helpers/load.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-upgrade-'));
 
-/** One request on a new connection: send a line, expect `done <line>`. */
-function request(port: number, line: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    let got = '';
-    s.on('data', (d) => (got += d));
-    s.on('error', () => resolve(false));
-    s.on('close', () => resolve(got === `done ${line}\n`));
-    s.write(`${line}\n`);
-    setTimeout(() => s.destroy(), 10_000).unref();
-  });
-}
 
-/** Keeps `parallel` clients sending requests until stopped; counts successes and failures. */
-function load(port: number, parallel = 4) {
-  const counts = { ok: 0, failed: 0 };
-  let running = true;
-  const loops = Array.from({ length: parallel }, async (_, id) => {
-    for (let n = 0; running; n++) {
-      if (await request(port, `c${id}-${n}`)) counts.ok++;
-      else counts.failed++;
-    }
-  });
-  return { counts, stop: async () => ((running = false), await Promise.all(loops)) };
-}
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-async function until(cond: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await sleep(20);
-  }
-}
 
 const upgrade = suite('zero-downtime upgrade (SIGQUIT) and reload (SIGHUP)');
 

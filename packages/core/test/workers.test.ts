@@ -4,58 +4,14 @@ import { connect } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fixture, runTs, waitFor } from './helpers/child.js';
+import { alive, load, until } from './helpers/load.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-workers-'));
 
-/** One request on a new connection; resolves to the answering worker's pid, or 0 on failure. */
-function request(port: number, line: string): Promise<number> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    let got = '';
-    s.on('data', (d) => (got += d));
-    s.on('error', () => resolve(0));
-    s.on('close', () => {
-      const m = new RegExp(`^done ${line} from (\\d+)\\n$`).exec(got);
-      resolve(m ? Number(m[1]) : 0);
-    });
-    s.write(`${line}\n`);
-    setTimeout(() => s.destroy(), 10_000).unref();
-  });
-}
 
-function load(port: number, parallel = 4) {
-  const counts = { ok: 0, failed: 0, byPid: new Map<number, number>() };
-  let running = true;
-  const loops = Array.from({ length: parallel }, async (_, id) => {
-    for (let n = 0; running; n++) {
-      const pid = await request(port, `c${id}-${n}`);
-      if (pid) {
-        counts.ok++;
-        counts.byPid.set(pid, (counts.byPid.get(pid) ?? 0) + 1);
-      } else counts.failed++;
-    }
-  });
-  return { counts, stop: async () => ((running = false), await Promise.all(loops)) };
-}
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-async function until(cond: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await sleep(20);
-  }
-}
 
 const workers = suite('threads: N worker processes');
 
