@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { Bench } from 'tinybench';
 import { HpackDecoder, HpackEncoder } from '@sluice/http2/hpack';
+import { median } from './lib/proc.js';
 
 interface HpackJsHeader {
   name: string;
@@ -130,10 +131,6 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[sorted.length >> 1];
-};
 const rows = (['encode', 'decode'] as const).map((what) => {
   const ours = perRound[`ours: ${what}`];
   const peer = perRound[`hpack.js: ${what}`];

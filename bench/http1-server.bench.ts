@@ -14,12 +14,13 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ResponseHeader, Stream } from '@sluice/core';
 import { serveHttp1 } from '@sluice/http1';
+import { cpuMs } from './lib/proc.js';
 
 const BODY = Buffer.from('Hello, World!');
 
@@ -94,11 +95,6 @@ writeFileSync(
   `init = function(args)\n  local r = {}\n  for i = 1, ${PIPELINE_DEPTH} do r[i] = wrk.format(nil, "/") end\n  req = table.concat(r)\nend\nrequest = function() return req end\n`,
 );
 
-/** CPU time (user + system) a process has used, in ms, from /proc (Linux; clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 function wrk(port: number, pipelined: boolean, pid: number, seconds = 4): { rps: number; non2xx: number; cpuUsPerRequest: number } {
   const cpuBefore = cpuMs(pid);

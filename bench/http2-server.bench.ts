@@ -10,10 +10,10 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import http2 from 'node:http2';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ResponseHeader, Stream } from '@sluice/core';
 import { serveHttp2 } from '@sluice/http2';
+import { cpuMs, median } from './lib/proc.js';
 
 const BODY = Buffer.from('Hello, World!');
 const OPEN_STREAMS = 1000;
@@ -81,11 +81,6 @@ function start(which: string): Promise<Child> {
   });
 }
 
-/** utime + stime of a process, in clock ticks (1/100 s). */
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
 
 function h2load(port: number): { rps: number; requests: number } {
   const out = execFileSync('h2load', ['-c', '10', '-m', '100', '-D', '3', '--warm-up-time=1', '-t', '1', `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
@@ -125,7 +120,6 @@ async function perStream(server: Child): Promise<{ heap: number; rss: number }> 
   return { heap: (after.heapUsed - before.heapUsed) / OPEN_STREAMS, rss: (after.rss - before.rss) / OPEN_STREAMS };
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
   const rounds = 3;
@@ -135,10 +129,10 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       for (const which of round % 2 === 0 ? ['ours', 'node'] : ['node', 'ours']) {
         const { child, port } = servers[which];
-        const ticks = cpuTicks(child.pid!);
+        const before = cpuMs(child.pid!);
         const { rps, requests } = h2load(port);
         results[which].rps.push(rps);
-        results[which].cpuPerRequest.push((((cpuTicks(child.pid!) - ticks) * 10) / requests) * 1000); // µs
+        results[which].cpuPerRequest.push(((cpuMs(child.pid!) - before) / requests) * 1000); // µs
       }
     }
     const ours = results.ours;

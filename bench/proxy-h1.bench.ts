@@ -4,10 +4,11 @@
 // in its own process pinned to CPU 0 (wrk gets CPU 1); rounds are interleaved; medians are reported.
 //   cd bench && node --import tsx proxy-h1.bench.ts          (needs wrk and nginx on PATH)
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuMs, median, peakRssMb, rssMb, waitForPort } from './lib/proc.js';
 
 const KINDS = ['sluice', 'undici', 'node-http-proxy', 'raw-pipe'] as const;
 const SERVE_FILE = join(dirname(fileURLToPath(import.meta.url)), '.bench-out', 'proxy-h1-serve.mjs');
@@ -76,18 +77,12 @@ interface WrkResult {
   mbPerSecond: number;
 }
 
-/** utime + stime of a process, in clock ticks (100 per second on Linux). */
-function cpuTicks(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
 
 /** `SIZE=small` (default, nginx `return 200`), `SIZE=64k` or `SIZE=1m` (static files). */
 const PATH = ({ small: '/', '64k': '/files/64k.bin', '1m': '/files/1m.bin' } as Record<string, string>)[process.env.SIZE ?? 'small'] ?? '/';
 
 function wrk(port: number, seconds: number, pid?: number): WrkResult {
-  const before = cpuTicks(pid);
+  const before = cpuMs(pid);
   const out = execFileSync('taskset', ['-c', '1', 'wrk', '-t1', '-c50', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}${PATH}`], { encoding: 'utf8' });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const p = /\s99%\s+([\d.]+)(us|ms|s)/.exec(out);
@@ -95,7 +90,7 @@ function wrk(port: number, seconds: number, pid?: number): WrkResult {
   const t = /Transfer\/sec:\s+([\d.]+)(KB|MB|GB)/.exec(out);
   const mbPerSecond = t ? Number(t[1]) * (t[2] === 'KB' ? 1 / 1024 : t[2] === 'GB' ? 1024 : 1) : NaN;
   const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
-  const cpuUsPerRequest = ((cpuTicks(pid) - before) * 10_000) / requests;
+  const cpuUsPerRequest = ((cpuMs(pid) - before) * 1000) / requests;
   if (/Non-2xx|Socket errors/.test(out)) process.stderr.write(`wrk on :${port} saw errors:\n${out}\n`);
   return { rps, p99Ms, cpuUsPerRequest, mbPerSecond };
 }
@@ -116,22 +111,6 @@ http { access_log off; keepalive_requests 1000000;
   return { port, stop: () => child.kill('SIGTERM') };
 }
 
-/** Resolves once something accepts connections on `port` (nginx starts slowly on a loaded machine). */
-async function listening(port: number): Promise<void> {
-  const { connect } = await import('node:net');
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on ${port} after 5 s (is nginx installed?)`);
-}
 
 function startProxy(kind: Kind, originPort: number): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn('taskset', ['-c', '0', process.execPath, SERVE_FILE, kind, String(originPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -146,16 +125,7 @@ function startProxy(kind: Kind, originPort: number): Promise<{ child: ChildProce
   });
 }
 
-/** Peak RSS of a process (taskset execs node, so the pid is node's). */
-function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
-}
 
-/** Current RSS of a process, in MB. */
-function rssMb(pid: number): number {
-  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
-}
 
 /**
  * `MODE=idle IDLE=10000`: memory per idle keep-alive connection. Opens IDLE connections to each proxy,
@@ -191,7 +161,6 @@ async function idleConnections(proxies: Map<Kind, { child: ChildProcess; port: n
   console.table(rows);
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
   const rounds = Number(process.env.ROUNDS ?? 3);
@@ -200,7 +169,7 @@ async function main(): Promise<void> {
   writeFileSync(SERVE_FILE, SERVE_SOURCE);
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-nginx-'));
   const nginx = startNginx(dir);
-  await listening(nginx.port);
+  await waitForPort(nginx.port);
   const proxies = new Map<Kind, { child: ChildProcess; port: number }>();
   // `ONLY=sluice,raw-pipe` measures a subset (sluice is always included: the ratios are against it).
   const only = process.env.ONLY?.split(',');

@@ -5,10 +5,11 @@
 // interleaved; medians are reported with the spread.
 //   cd bench && node --import tsx proxy-h2.bench.ts        (needs h2load, nginx and openssl on PATH)
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuMs, median, peakRssMb, waitForPort } from './lib/proc.js';
 
 const KINDS = ['sluice', 'node:http2 + undici', 'sluice, h2c upstream'] as const;
 type Kind = (typeof KINDS)[number];
@@ -62,12 +63,6 @@ interface H2loadResult {
   cpuUsPerRequest: number;
 }
 
-/** utime + stime of a process, in clock ticks (100 per second on Linux). */
-function cpuTicks(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
 
 /**
  * One h2load run of `requests` requests. By count, not duration: h2load's -D stops its clients with
@@ -75,7 +70,7 @@ function cpuTicks(pid: number | undefined): number {
  * answered, which hung some runs against a fresh proxy (see the proxy README).
  */
 function h2load(port: number, requests: number, pid?: number): H2loadResult {
-  const before = cpuTicks(pid);
+  const before = cpuMs(pid);
   let out: string;
   try {
     // Bounded: h2load waits for every request in flight, so a proxy that lost one would hang the run.
@@ -89,7 +84,7 @@ function h2load(port: number, requests: number, pid?: number): H2loadResult {
   const total = Number(m?.[1] ?? NaN);
   const succeeded = Number(m?.[2] ?? NaN);
   if (!(succeeded > 0) || succeeded < total * 0.99) process.stderr.write(`h2load on :${port} saw failures:\n${out}\n`);
-  return { rps, succeeded, total, cpuUsPerRequest: ((cpuTicks(pid) - before) * 10_000) / succeeded };
+  return { rps, succeeded, total, cpuUsPerRequest: ((cpuMs(pid) - before) * 1000) / succeeded };
 }
 
 function startNginx(dir: string): { port: number; stop: () => void } {
@@ -107,21 +102,6 @@ http { access_log off; keepalive_requests 1000000;
   return { port, stop: () => child.kill('SIGTERM') };
 }
 
-async function listening(port: number): Promise<void> {
-  const { connect } = await import('node:net');
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on ${port} after 5 s (is nginx installed?)`);
-}
 
 function startProxy(kind: Kind, originPort: number, certFile: string, keyFile: string): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn('taskset', ['-c', '0', process.execPath, SERVE_FILE, kind, String(originPort), certFile, keyFile], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -136,11 +116,7 @@ function startProxy(kind: Kind, originPort: number, certFile: string, keyFile: s
   });
 }
 
-function peakRssMb(pid: number): number {
-  return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
-}
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
   const rounds = Number(process.env.ROUNDS ?? 3);
@@ -152,7 +128,7 @@ async function main(): Promise<void> {
   const keyFile = join(dir, 'key.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
   const nginx = startNginx(dir);
-  await listening(nginx.port);
+  await waitForPort(nginx.port);
   const proxies = new Map<Kind, { child: ChildProcess; port: number }>();
   for (const kind of KINDS) proxies.set(kind, await startProxy(kind, nginx.port, certFile, keyFile));
   const results = new Map<Kind, H2loadResult[]>();

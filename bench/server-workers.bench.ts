@@ -11,13 +11,14 @@
 // the machine shares the 2 cores too: the figures are noisy.
 // Needs `wrk` (apt-get install wrk). Run: cd bench && node --expose-gc --import tsx server-workers.bench.ts
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ListeningService, ResponseHeader, Server, type Stream } from '@sluice/core';
 import { serveHttp1 } from '@sluice/http1';
+import { cpuMs, median } from './lib/proc.js';
 
 const BODY = Buffer.from('Hello, World!');
 
@@ -40,13 +41,7 @@ async function serve(): Promise<void> {
   await server.runForever();
 }
 
-const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
-/** CPU time (user + system) a process has used so far, in ms. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-}
 
 const pinWrk = (() => {
   try {
@@ -111,7 +106,6 @@ function wrk(server: Running, seconds: number): Run {
   return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN), cpuUsPerRequest: (total * 1000) / requests, shares: used.map((u) => u / total) };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 if (process.env.SLUICE_BENCH_SERVE === '1') {
   await serve();
