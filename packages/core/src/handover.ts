@@ -72,10 +72,9 @@ export class ParentListeners implements ListenerSource {
   }
 }
 
-/** Spawns this program again (same flags plus `extraArgs`) with an IPC channel that serves listener requests. */
-export function spawnWithListeners(listeners: ReadonlyMap<string, ListenerHandle>, options: { extraArgs?: string[]; env?: NodeJS.ProcessEnv; outputFile?: string; detached?: boolean }): ChildProcess {
+/** Spawns this program again (same flags) with an IPC channel that serves listener requests. */
+export function spawnWithListeners(listeners: ReadonlyMap<string, ListenerHandle>, options: { env?: NodeJS.ProcessEnv; outputFile?: string; detached?: boolean }): ChildProcess {
   const args = process.argv.slice(1);
-  for (const a of options.extraArgs ?? []) if (!args.includes(a)) args.push(a);
   const out = options.outputFile ? openSync(options.outputFile, 'a') : undefined;
   let child: ChildProcess;
   try {

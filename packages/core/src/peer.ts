@@ -52,16 +52,23 @@ export function parsePeerAddress(text: string): PeerAddress {
   return { host: m[1] ?? m[2], port };
 }
 
-let optionsIds = new WeakMap<object, number>();
-let nextOptionsId = 1;
-// CA and certificate buffers are compared by identity: two peers share a pooled connection only
-// when they were given the very same trust material.
+// Trust material decides which pooled connections a peer may share, so it is compared whole: objects
+// (Buffers, arrays) by identity, long strings (PEM text) by their full content through an id per
+// distinct text. Both hold configuration, a handful of values per process.
+const objectIds = new WeakMap<object, number>();
+const textIds = new Map<string, number>();
+let nextId = 1;
 function identity(v: unknown): string {
   if (v === undefined) return '';
-  if (typeof v === 'string') return v.length > 64 ? `s${v.length}:${v.slice(0, 32)}` : v;
+  if (typeof v === 'string') {
+    if (v.length <= 64) return `s:${v}`;
+    let id = textIds.get(v);
+    if (id === undefined) textIds.set(v, (id = nextId++));
+    return `s#${id}`;
+  }
   if (typeof v !== 'object' || v === null) return String(v);
-  let id = optionsIds.get(v);
-  if (id === undefined) optionsIds.set(v, (id = nextOptionsId++));
+  let id = objectIds.get(v);
+  if (id === undefined) objectIds.set(v, (id = nextId++));
   return `#${id}`;
 }
 
@@ -127,10 +134,4 @@ export class HttpPeer extends Peer {
   get wantsH2(): boolean {
     return this.options.alpn === 'h2' || this.options.alpn === 'h2h1';
   }
-}
-
-/** For tests: forget which option objects were seen (identity keys restart). */
-export function resetPeerIdentitiesForTesting(): void {
-  optionsIds = new WeakMap();
-  nextOptionsId = 1;
 }

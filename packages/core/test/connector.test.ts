@@ -33,6 +33,14 @@ peers('addresses parse and print; reuse hash separates what must not share a con
   assert.is.not(a.reuseHash(), new HttpPeer('127.0.0.1:443', true, 'a.example', { verifyCert: false }).reuseHash());
   assert.is.not(a.reuseHash(), new HttpPeer('127.0.0.1:443', true, 'a.example', { ca: Buffer.from('x') }).reuseHash());
   assert.ok(new HttpPeer('127.0.0.1:1', false, '', { alpn: 'h2h1' }).wantsH2);
+  // Trust material given as PEM strings: every PEM starts alike, so only the whole text may decide.
+  const pemA = `-----BEGIN CERTIFICATE-----\nMIIB${'A'.repeat(900)}\n-----END CERTIFICATE-----\n`;
+  const pemB = `-----BEGIN CERTIFICATE-----\nMIIB${'A'.repeat(899)}B\n-----END CERTIFICATE-----\n`;
+  const withCa = (ca: string) => new HttpPeer('127.0.0.1:443', true, 'a.example', { ca }).reuseHash();
+  assert.is.not(withCa(pemA), withCa(pemB), 'different CAs never share a pooled connection');
+  assert.is(withCa(pemA), withCa(`${pemA}`), 'the same CA text does');
+  const withCert = (cert: string) => new HttpPeer('127.0.0.1:443', true, 'a.example', { clientCert: { cert, key: 'k' } }).reuseHash();
+  assert.is.not(withCert(pemA), withCert(pemB), 'different client certificates never share one');
 });
 
 const conn = suite('connect');

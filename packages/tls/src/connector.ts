@@ -49,13 +49,21 @@ export interface TlsConnectorOptions {
 /** ALPN protocol ids offered for each policy. */
 const ALPN_IDS: Record<AlpnPolicy, string[]> = { h1: ['http/1.1'], h2: ['h2'], h2h1: ['h2', 'http/1.1'] };
 
-// Trust material is compared by identity (as core's reuse hash does): a peer resumes a session or
-// shares a context only with peers given the very same CA and client certificate objects.
+// Trust material is compared whole (as core's reuse hash does): a peer resumes a session or shares
+// a context only with peers given the very same CA and client certificate objects, or strings of the
+// very same text. Long strings (PEM) get an id per distinct text: configuration, a handful per process.
 const identities = new WeakMap<object, number>();
+const textIdentities = new Map<string, number>();
 let nextIdentity = 1;
 function identity(v: unknown): string {
   if (v === undefined || v === null) return '';
-  if (typeof v !== 'object') return typeof v === 'string' && v.length > 64 ? `s${v.length}:${v.slice(0, 32)}:${v.slice(-32)}` : String(v);
+  if (typeof v === 'string') {
+    if (v.length <= 64) return `s:${v}`;
+    let id = textIdentities.get(v);
+    if (id === undefined) textIdentities.set(v, (id = nextIdentity++));
+    return `s#${id}`;
+  }
+  if (typeof v !== 'object') return String(v);
   let id = identities.get(v);
   if (id === undefined) identities.set(v, (id = nextIdentity++));
   return `#${id}`;

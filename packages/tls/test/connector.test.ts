@@ -252,6 +252,24 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+verify('CA bundles are told apart by their whole text, so a cached context never trusts the wrong CA', async ({ stranger }) => {
+  // Two bundles of equal length that begin and end alike (the same CA first and last) and differ in
+  // the middle: only the second trusts the CA that issued the stranger's certificate.
+  const own = ca.cert;
+  const other = otherTestCa().cert;
+  const pad = (pem: string, length: number) => pem + '\n'.repeat(length - pem.length);
+  const middle = Math.max(own.length, other.length);
+  const onlyOurs = own + pad(own, middle) + own;
+  const oursAndOther = own + pad(other, middle) + own;
+  assert.is(onlyOurs.length, oursAndOther.length);
+  const fresh = new TlsConnector();
+  const refused = await rejection(fresh.upgrade(await tcp(stranger.port), peer(stranger.port, 'origin.test', { ca: onlyOurs })));
+  assert.ok(refused instanceof TlsCertificateError);
+  const tls = await fresh.upgrade(await tcp(stranger.port), peer(stranger.port, 'origin.test', { ca: oursAndOther }));
+  assert.ok(tls.authorized, 'verified against the bundle that holds the other CA');
+  tls.destroy();
+});
+
 verify.run();
 mtls.run();
 sessions.run();
