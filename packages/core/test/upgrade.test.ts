@@ -77,6 +77,32 @@ upgrade('a program that gives Server no flags is upgraded too (the successor rol
   assert.not.match(run.output(), /upgrade failed/);
 });
 
+upgrade('a Unix socket endpoint is handed over too: its path survives the old process closing its listener', async () => {
+  const conf = join(dir, 'uds.yaml');
+  const path = join(dir, 'handover.sock');
+  writeFileSync(conf, 'version: 1\ngrace_period_seconds: 5\n');
+  const run = runTs(fixture('slow-server.ts'), ['-c', conf], { SLOW_MS: '10', UDS: path });
+  const pid = Number((await waitFor(run.output, /listening \d+ pid (\d+)/))[1]);
+  const traffic = load(path, 4);
+  try {
+    await sleep(100);
+    process.kill(pid, 'SIGQUIT');
+    await until(() => (run.output().match(/listening \d+ pid \d+/g) ?? []).length >= 2);
+    const successor = Number([...run.output().matchAll(/listening \d+ pid (\d+)/g)][1][1]);
+    await until(() => !alive(pid)); // the old process closed its listener and exited
+    const before = traffic.counts.ok;
+    await until(() => traffic.counts.ok > before + 20);
+    await traffic.stop();
+    assert.is(traffic.counts.failed, 0, 'no request over the Unix socket failed');
+    assert.ok(existsSync(path), 'the socket file is still there');
+    assert.match(run.output(), /took over uds /);
+    process.kill(successor, 'SIGTERM');
+    await until(() => !alive(successor));
+  } finally {
+    await traffic.stop();
+  }
+});
+
 upgrade('an invalid new configuration fails the upgrade; the old server keeps serving', async () => {
   const conf = join(dir, 'changing.yaml');
   writeFileSync(conf, 'version: 1\n');

@@ -5,9 +5,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * One request to the slow-server fixture on a new connection: send a line, read to the end. Resolves
  * to the answer when it is `done <line>…`, or null for anything else (refused, reset, wrong answer).
  */
-export function request(port: number, line: string): Promise<string | null> {
+export function request(port: number | string, line: string): Promise<string | null> {
   return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
+    // A number is a TCP port on 127.0.0.1, a string the path of a Unix socket.
+    const s = typeof port === 'number' ? connect(port, '127.0.0.1') : connect(port);
     let got = '';
     s.on('data', (d) => (got += d));
     s.on('error', () => resolve(null));
@@ -26,7 +27,7 @@ export function answeringPid(answer: string | null): number {
  * `parallel` clients sending requests back to back until stopped. `counts.byPid` tallies answers by
  * worker when the fixture names its pid. `stop()` may be called more than once.
  */
-export function load(port: number, parallel = 4) {
+export function load(port: number | string, parallel = 4) {
   const counts = { ok: 0, failed: 0, byPid: new Map<number, number>() };
   let running = true;
   const loops = Array.from({ length: parallel }, async (_, id) => {
