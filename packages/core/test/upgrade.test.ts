@@ -1,6 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,6 +14,11 @@ const dir = mkdtempSync(join(tmpdir(), 'sluice-upgrade-'));
 
 
 
+
+/** Cleanup on a failed test: servers still running would keep this process's pipes open. */
+function killIfAlive(...pids: number[]): void {
+  for (const p of pids) if (p > 0 && alive(p)) process.kill(p, 'SIGKILL');
+}
 
 const upgrade = suite('zero-downtime upgrade (SIGQUIT) and reload (SIGHUP)');
 
@@ -84,11 +91,12 @@ upgrade('a Unix socket endpoint is handed over too: its path survives the old pr
   const run = runTs(fixture('slow-server.ts'), ['-c', conf], { SLOW_MS: '10', UDS: path });
   const pid = Number((await waitFor(run.output, /listening \d+ pid (\d+)/))[1]);
   const traffic = load(path, 4);
+  let successor = 0;
   try {
     await sleep(100);
     process.kill(pid, 'SIGQUIT');
     await until(() => (run.output().match(/listening \d+ pid \d+/g) ?? []).length >= 2);
-    const successor = Number([...run.output().matchAll(/listening \d+ pid (\d+)/g)][1][1]);
+    successor = Number([...run.output().matchAll(/listening \d+ pid (\d+)/g)][1][1]);
     await until(() => !alive(pid)); // the old process closed its listener and exited
     const before = traffic.counts.ok;
     await until(() => traffic.counts.ok > before + 20);
@@ -100,6 +108,53 @@ upgrade('a Unix socket endpoint is handed over too: its path survives the old pr
     await until(() => !alive(successor));
   } finally {
     await traffic.stop();
+    killIfAlive(pid, successor);
+  }
+});
+
+upgrade('a TLS endpoint is handed over too: TLS clients keep being served across the upgrade', async () => {
+  const certFile = join(dir, 'tls-cert.pem');
+  const keyFile = join(dir, 'tls-key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  const conf = join(dir, 'tls.yaml');
+  writeFileSync(conf, 'version: 1\ngrace_period_seconds: 5\n');
+  // A fixed port, so the TLS endpoint's key is the same in the successor (port 0 would be, too).
+  const run = runTs(fixture('slow-server.ts'), ['-c', conf], { SLOW_MS: '10', TLS_CERT: certFile, TLS_KEY: keyFile });
+  const pid = Number((await waitFor(run.output, /listening \d+ pid (\d+)/))[1]);
+  const tlsPort = Number((await waitFor(run.output, /tls on (\d+)/))[1]);
+  const counts = { ok: 0, failed: 0 };
+  let running = true;
+  const one = (n: number) =>
+    new Promise<boolean>((resolve) => {
+      const s = tlsConnect({ port: tlsPort, host: '127.0.0.1', ca: readFileSync(certFile), servername: 'localhost' }, () => s.write(`t${n}\n`));
+      let got = '';
+      s.on('data', (d) => (got += d));
+      s.on('error', () => resolve(false));
+      s.on('close', () => resolve(got === `done t${n}\n`));
+      s.setTimeout(5000, () => s.destroy()); // a connection nobody accepts counts as failed, not as a hang
+    });
+  const loops = Array.from({ length: 3 }, async (_, id) => {
+    for (let n = id * 100_000; running; n++) (await one(n)) ? counts.ok++ : counts.failed++;
+  });
+  let successor = 0;
+  try {
+    await until(() => counts.ok > 10);
+    process.kill(pid, 'SIGQUIT');
+    await until(() => (run.output().match(/listening \d+ pid \d+/g) ?? []).length >= 2);
+    successor = Number([...run.output().matchAll(/listening \d+ pid (\d+)/g)][1][1]);
+    await until(() => !alive(pid));
+    const before = counts.ok;
+    await until(() => counts.ok > before + 10);
+    running = false;
+    await Promise.all(loops);
+    assert.is(counts.failed, 0, 'no TLS request failed');
+    assert.match(run.output(), /took over tls /);
+    process.kill(successor, 'SIGTERM');
+    await until(() => !alive(successor));
+  } finally {
+    running = false;
+    await Promise.all(loops);
+    killIfAlive(pid, successor);
   }
 });
 
