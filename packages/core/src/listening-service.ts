@@ -114,6 +114,9 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
       key: `tls ${addr}`,
       listen: (onSocket, log, inherited) => {
         const server = createTlsServer({ ...serverSocketOptions(options), ...settings.serverOptions() });
+        // Counted from the TCP accept, not the end of the handshake: a drain (or the hand-over to a
+        // successor) must wait for handshakes in progress too.
+        server.on('connection', (raw: Socket) => this.track(raw));
         server.on('secureConnection', (s: TLSSocket) => onSocket(s));
         // A failed handshake is the client's problem: typed and logged, never the process's. Settings
         // that attach to the server (@sluice/tls) do that themselves; others get core's log line.
@@ -236,16 +239,20 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
     return closed;
   }
 
-  private accept(socket: Socket, unixPath: string | undefined, shutdown: AbortSignal, log: Logger): void {
+  /** Counts `socket` as open until it closes: a graceful shutdown waits for every open connection. */
+  private track(socket: Socket): void {
     this.open.add(socket);
     socket.once('close', () => {
       this.open.delete(socket);
       if (this.open.size === 0) this.drained?.();
     });
-    if (shutdown.aborted) {
-      socket.destroy();
-      return;
-    }
+  }
+
+  // Every connection that reaches here was accepted by the kernel before the listener closed (a TLS
+  // one may finish its handshake after the shutdown began), so it is served: the app sees the aborted
+  // shutdown signal and winds down (HTTP answers with Connection: close).
+  private accept(socket: Socket, unixPath: string | undefined, shutdown: AbortSignal, log: Logger): void {
+    this.track(socket);
     const stream = new Stream(socket, digestOf(socket, Date.now(), undefined, unixPath));
     let result: Promise<void> | void;
     try {
