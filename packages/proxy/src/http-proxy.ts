@@ -12,6 +12,7 @@ import { connectionHas, removeHopByHop } from './hop-by-hop.js';
 import { Http2Session, ProxyHttp2ServerSession } from './http2-session.js';
 import { Http2Upstream } from './http2-upstream.js';
 import type { BodyChunk, ProxyHttp } from './proxy-http.js';
+import { ProxyCache, SERVED_FROM_CACHE, type CacheFill } from './proxy-cache.js';
 import { DEFAULT_RETRY_BUFFER_BYTES, RetryBuffer } from './retry-buffer.js';
 import { Http1Session, type DownstreamSession, type UpstreamHandle } from './session.js';
 import { tunnel } from './tunnel.js';
@@ -134,6 +135,8 @@ export class HttpProxy<Ctx> implements ServerApp {
   private readonly http2Options: Http2ServerOptions;
   private readonly h1Peers = new Set<string>();
   private readonly http2Sessions = new Set<Http2ServerSession>();
+  /** The cache phases, when the proxy implements `requestCacheFilter`. */
+  private readonly cache: ProxyCache<Ctx> | undefined;
 
   constructor(proxy: ProxyHttp<Ctx>, options: HttpProxyOptions = {}) {
     this.proxy = proxy;
@@ -150,6 +153,7 @@ export class HttpProxy<Ctx> implements ServerApp {
     this.http2Options = { ...options.http2 };
     const connector = this.connector;
     this.http2 = options.http2Connector ?? new Http2Connector({ ...options.http2, connect: (peer) => connector.newStream(peer) });
+    this.cache = proxy.requestCacheFilter !== undefined ? new ProxyCache(proxy, this) : undefined;
     if (!Number.isFinite(this.shutdownIdleLingerMs) || this.shutdownIdleLingerMs < 0) {
       throw new SluiceError('ConfigError', { code: 'ERR_PROXY_INVALID_SHUTDOWN_IDLE_LINGER', context: `shutdownIdleLingerMs must be a number >= 0, got ${this.shutdownIdleLingerMs}` });
     }
@@ -294,8 +298,9 @@ export class HttpProxy<Ctx> implements ServerApp {
     } catch (e) {
       error = toSluiceError(e, 'InternalError', 'proxying a request');
       if (error.source === 'Unset') error.source = 'Internal';
-      await this.fail(session, ctx, error);
+      if (this.cache === undefined || !(await this.cache.serveStaleOnError(session, ctx, error))) await this.fail(session, ctx, error);
     }
+    if (this.cache !== undefined) this.cache.finish(session);
     if (proxy.logging) {
       try {
         const r = proxy.logging(session, error, ctx);
@@ -327,6 +332,11 @@ export class HttpProxy<Ctx> implements ServerApp {
       session.setKeepalive(false);
       await session.respondError(405);
       return DONE;
+    }
+    if (this.cache !== undefined) {
+      let served = this.cache.start(session, ctx);
+      if (isThenable(served)) served = await served;
+      if (served) return DONE;
     }
     if (proxy.proxyUpstreamFilter) {
       let go = proxy.proxyUpstreamFilter(session, ctx);
@@ -443,6 +453,7 @@ export class HttpProxy<Ctx> implements ServerApp {
         req.version = '1.1';
         if (!req.headers.has('host')) req.headers.appendUnchecked('Host', peer.addressText);
       }
+      if (this.cache !== undefined) this.cache.upstreamRequest(session, req);
       if (proxy.upstreamRequestFilter) {
         const r = proxy.upstreamRequestFilter(session, req, ctx);
         if (isThenable(r)) await r;
@@ -514,6 +525,7 @@ export class HttpProxy<Ctx> implements ServerApp {
     if (!req.headers.has('host')) req.headers.appendUnchecked('host', peer.sni || peer.addressText);
     if (this.via !== undefined) req.headers.append('Via', `${req.version} ${this.via}`);
     req.version = '2';
+    if (this.cache !== undefined) this.cache.upstreamRequest(session, req);
     if (proxy.upstreamRequestFilter) {
       const r = proxy.upstreamRequestFilter(session, req, ctx);
       if (isThenable(r)) await r;
@@ -625,6 +637,13 @@ export class HttpProxy<Ctx> implements ServerApp {
     removeHopByHop(res.headers);
     if (this.via !== undefined) res.headers.append('Via', `${res.version} ${this.via}`);
     res.version = '1.1';
+    let fill: CacheFill | undefined;
+    if (this.cache !== undefined) {
+      let cached = this.cache.responseArrived(session, ctx, res, client);
+      if (isThenable(cached)) cached = await cached;
+      if (cached === SERVED_FROM_CACHE) return;
+      fill = cached;
+    }
     if (proxy.responseFilter) {
       const r = proxy.responseFilter(session, res, ctx);
       if (isThenable(r)) await r;
@@ -649,6 +668,7 @@ export class HttpProxy<Ctx> implements ServerApp {
         chunk.data = data;
         end = data === null;
         if (proxy.upstreamResponseBodyFilter) proxy.upstreamResponseBodyFilter(session, chunk, end, ctx);
+        if (fill !== undefined) fill.body(chunk.data, end);
         if (proxy.responseBodyFilter) {
           let delay = proxy.responseBodyFilter(session, chunk, end, ctx);
           if (isThenable(delay)) delay = await delay;
@@ -659,7 +679,10 @@ export class HttpProxy<Ctx> implements ServerApp {
           if (end) break;
           continue;
         }
-      } else if (data === null) break;
+      } else {
+        if (fill !== undefined) fill.body(data, data === null);
+        if (data === null) break;
+      }
       if (draining !== undefined) {
         const previous = draining;
         draining = undefined;

@@ -9,3 +9,4 @@ export * from './proxy-service.js';
 export * from './http2-session.js';
 export * from './http2-upstream.js';
 export * from './cache/index.js';
+export * from './http-cache.js';

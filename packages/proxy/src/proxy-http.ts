@@ -1,5 +1,9 @@
 import type { Digest, HeaderMap, HttpPeer, RequestHeader, ResponseHeader, SluiceError } from '@sluice/core';
 import type { Session } from './session.js';
+import type { HttpCache } from './http-cache.js';
+import type { CacheKey } from './cache/cache-key.js';
+import type { Cacheable, Uncacheable } from './cache/cacheability.js';
+import type { CacheMeta } from './cache/storage.js';
 
 /** A phase's result: the value itself, or a Promise of it when the phase must wait. */
 export type Phase<T> = T | Promise<T>;
@@ -12,6 +16,18 @@ export type Phase<T> = T | Promise<T>;
 export interface BodyChunk {
   data: Buffer | null;
 }
+
+/**
+ * What `cacheHitFilter` decides about a stored response: `'miss'` ignores it (fetch and store anew),
+ * `'expire'` treats it as stale (revalidate), `'fresh'` serves it as fresh whatever its age.
+ */
+export type CacheHitOverride = 'miss' | 'expire' | 'fresh';
+
+/**
+ * How a purge request went (Pingora's PurgeStatus): something was removed (answered 200), nothing
+ * was stored under the key (404), or the cache is not enabled for the request (405).
+ */
+export type PurgeStatus = 'found' | 'not-found' | 'no-cache';
 
 /**
  * The programmable proxy (Pingora's `ProxyHttp`). Only {@link ProxyHttp.newCtx} and
@@ -38,6 +54,60 @@ export interface ProxyHttp<Ctx> {
 
   /** Sees each piece of request body on its way upstream; may replace it through `chunk.data`. */
   requestBodyFilter?(session: Session, chunk: BodyChunk, endOfStream: boolean, ctx: Ctx): Phase<void>;
+
+  /**
+   * Enables HTTP caching for this request (Pingora's `request_cache_filter`): return the
+   * {@link HttpCache} to use, or nothing to proxy without a cache (the default). Runs after
+   * `requestFilter`; with a cache, `cacheKeyCallback` is required.
+   */
+  requestCacheFilter?(session: Session, ctx: Ctx): Phase<HttpCache | undefined | void>;
+
+  /**
+   * The key this request's response is stored under, e.g. `new CacheKey('', primaryFromRequest(req))`.
+   * Required when `requestCacheFilter` is implemented: there is no silent default key.
+   */
+  cacheKeyCallback?(session: Session, ctx: Ctx): Phase<CacheKey>;
+
+  /**
+   * A stored response was found; `isFresh` is its RFC 9111 verdict for this request. Return
+   * `'miss'`, `'expire'` or `'fresh'` to override it, or nothing to keep it.
+   */
+  cacheHitFilter?(session: Session, meta: CacheMeta, isFresh: boolean, ctx: Ctx): Phase<CacheHitOverride | void>;
+
+  /** Nothing usable was stored: the request goes upstream (to be stored if cacheable). */
+  cacheMiss?(session: Session, ctx: Ctx): void;
+
+  /**
+   * Whether the upstream's response may be stored, as received (before `responseFilter`). Default:
+   * `responseCacheable(request, response, cache.rules)` (RFC 9111 §3).
+   */
+  responseCacheFilter?(session: Session, response: ResponseHeader, ctx: Ctx): Phase<Cacheable | Uncacheable>;
+
+  /**
+   * The secondary key (variance) of a response about to be stored, for `request`. Default:
+   * `varianceKey(meta.varyFields, request)` from its Vary (RFC 9111 §4.1); undefined stores one variant.
+   */
+  cacheVaryFilter?(meta: CacheMeta, ctx: Ctx, request: RequestHeader): string | undefined;
+
+  /**
+   * Whether a response served from cache should be answered 304 Not Modified for this request's
+   * conditionals. `response` is the stored response about to be served. Default: RFC 9110 §13.2.2
+   * evaluation of If-None-Match / If-Modified-Since (and If-Match / If-Unmodified-Since, 412).
+   */
+  cacheNotModifiedFilter?(session: Session, response: ResponseHeader, ctx: Ctx): Phase<boolean>;
+
+  /**
+   * Whether to serve a stale response the rules allow: while it is revalidated in the background
+   * (`error` undefined, stale-while-revalidate) or because going upstream failed (stale-if-error).
+   * Default: true, for upstream errors only when `error` is set.
+   */
+  shouldServeStale?(session: Session, ctx: Ctx, error: SluiceError | undefined): boolean;
+
+  /** Whether this request is a purge of its cache key (default false). */
+  isPurge?(session: Session, ctx: Ctx): boolean;
+
+  /** Rewrites the answer to a purge (status 200, 404 or 405 by `status`) before it is sent. */
+  purgeResponseFilter?(session: Session, ctx: Ctx, status: PurgeStatus, response: ResponseHeader): Phase<void>;
 
   /** Whether to go upstream at all (default true); false answers 502 unless a response was written. */
   proxyUpstreamFilter?(session: Session, ctx: Ctx): Phase<boolean>;
