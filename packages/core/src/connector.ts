@@ -83,15 +83,18 @@ export async function connect(peer: Peer, tlsUpgrade: TlsUpgrade = defaultTlsUpg
     socket.removeAllListeners('error');
     if (o.tcpKeepalive) socket.setKeepAlive(true, o.tcpKeepalive.idleMs);
     let connected: Socket = socket;
+    let tlsStarted: number | undefined;
     if (peer.tls) {
       phase = 'tls';
+      tlsStarted = performance.now();
       const handshake = tlsUpgrade(socket, peer);
       const left = o.totalConnectionTimeoutMs === undefined ? undefined : o.totalConnectionTimeoutMs - (performance.now() - started);
       connected = await (left === undefined ? handshake : Promise.race([handshake, deadline(Math.max(0, left), 'total connect')]));
       clearTimeout(timer);
     }
     const unixPath = 'path' in a ? a.path : undefined;
-    return new Stream(connected, digestOf(connected, Date.now(), performance.now() - started, unixPath), { readTimeoutMs: o.readTimeoutMs, writeTimeoutMs: o.writeTimeoutMs });
+    const now = performance.now();
+    return new Stream(connected, digestOf(connected, Date.now(), now - started, unixPath, tlsStarted === undefined ? undefined : now - tlsStarted), { readTimeoutMs: o.readTimeoutMs, writeTimeoutMs: o.writeTimeoutMs });
   } catch (e) {
     clearTimeout(timer);
     socket.destroy();

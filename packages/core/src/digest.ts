@@ -38,6 +38,8 @@ export interface Digest {
   establishedAt: number;
   /** Upstream only: milliseconds from starting the connect to the stream being ready (TLS included). */
   connectMs: number | undefined;
+  /** Upstream TLS only: milliseconds the TLS handshake took (part of `connectMs`). */
+  tlsHandshakeMs?: number;
   tls: TlsDigest | undefined;
 }
 
@@ -46,7 +48,7 @@ function familyOf(f: string | undefined): 'IPv4' | 'IPv6' {
 }
 
 /** Reads the digest of a connected socket. `unixPath` names the socket file for UDS streams. */
-export function digestOf(socket: Socket, establishedAt: number, connectMs?: number, unixPath?: string): Digest {
+export function digestOf(socket: Socket, establishedAt: number, connectMs?: number, unixPath?: string, tlsHandshakeMs?: number): Digest {
   let peerAddr: SocketAddress | undefined;
   let localAddr: SocketAddress | undefined;
   if (unixPath !== undefined) {
@@ -55,7 +57,7 @@ export function digestOf(socket: Socket, establishedAt: number, connectMs?: numb
     if (socket.remoteAddress) peerAddr = { family: familyOf(socket.remoteFamily), address: socket.remoteAddress, port: socket.remotePort ?? 0 };
     if (socket.localAddress) localAddr = { family: familyOf(socket.localFamily), address: socket.localAddress, port: socket.localPort ?? 0 };
   }
-  return { peerAddr, localAddr, establishedAt, connectMs, tls: socket instanceof TLSSocket ? tlsDigestOf(socket) : undefined };
+  return { peerAddr, localAddr, establishedAt, connectMs, tlsHandshakeMs, tls: socket instanceof TLSSocket ? tlsDigestOf(socket) : undefined };
 }
 
 /** Reads the negotiated TLS facts of a connected TLS socket. */

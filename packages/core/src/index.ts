@@ -8,6 +8,7 @@ export * from './peer.js';
 export * from './pool.js';
 export * from './connector.js';
 export * from './logger.js';
+export * from './error-reporter.js';
 export * from './service.js';
 export * from './listening-service.js';
 export * from './udp-service.js';

@@ -3,7 +3,8 @@ import { createServer as createTlsServer, type TlsOptions, type Server as TlsSer
 import { chmodSync, existsSync, linkSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { once } from 'node:events';
 import { SluiceError, errorTypeOfSystemError } from './error.js';
-import { type SocketAddress, digestOf } from './digest.js';
+import { type SocketAddress, digestOf, formatAddress } from './digest.js';
+import { reportError, type ErrorReporter } from './error-reporter.js';
 import type { ListenerSource } from './handover.js';
 import { bindTcpHandle, bindUnixHandle, handleAddress, type ListenerHandle } from './listener-handle.js';
 import type { Logger } from './logger.js';
@@ -20,6 +21,10 @@ export interface ServerApp {
   processNewConnection(stream: Stream, shutdown: AbortSignal): Promise<void> | void;
   /** Called once when the service has stopped. */
   cleanup?(): Promise<void> | void;
+  /** A TLS handshake on one of the service's endpoints failed (typed `TLSHandshakeFailure`, source Downstream). */
+  tlsHandshakeFailed?(error: SluiceError): void;
+  /** Takes the service's error reporter (the server's), unless the app was given its own. */
+  inheritErrorReporter?(reporter: ErrorReporter): void;
 }
 
 /** Socket options for a TCP endpoint. */
@@ -66,6 +71,8 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
   private readonly bound: Array<{ handle: ListenerHandle; endpoint: Endpoint }> = [];
   private readonly open = new Set<Socket>();
   private drained: (() => void) | undefined;
+  /** Where a crashed connection handler is reported (default: the server's, see {@link ServerOptions.errorReporter}). */
+  errorReporter: ErrorReporter | undefined;
 
   constructor(
     readonly name: string,
@@ -121,15 +128,20 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
         // A failed handshake is the client's problem: typed and logged, never the process's. Settings
         // that attach to the server (@sluice/tls) do that themselves; others get core's log line.
         if (settings.attach) settings.attach(server);
-        else server.on('tlsClientError', (e: Error, s: TLSSocket) => {
-          const peer = s.remoteAddress ? `${s.remoteAddress}:${s.remotePort}` : 'unknown peer';
-          log.warn(`${this.name}: ${SluiceError.because('TLSHandshakeFailure', `TLS handshake with ${peer} on ${addr}`, e).intoDown().message}`);
-        });
+        else server.on('tlsClientError', (e: Error, s: TLSSocket) => log.warn(`${this.name}: ${handshakeError(e, s, addr).message}`));
+        const app = this.app;
+        if (app.tlsHandshakeFailed) server.on('tlsClientError', (e: Error, s: TLSSocket) => app.tlsHandshakeFailed!(handshakeError(e, s, addr)));
         return listenOn(server, inherited ?? { host, port, backlog: options.backlog, ipv6Only: options.ipv6Only }, `tls ${addr}`);
       },
       bind: () => bindTcpHandle(host, port),
     });
     return this;
+  }
+
+  /** Takes `reporter` unless the service has one, and hands it on to the app. */
+  inheritErrorReporter(reporter: ErrorReporter): void {
+    this.errorReporter ??= reporter;
+    this.app.inheritErrorReporter?.(reporter);
   }
 
   /** Waits for `service` to be ready before listening. */
@@ -273,8 +285,15 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
 
   private failed(stream: Stream, e: unknown, log: Logger): void {
     log.error(`${this.name}: connection from ${stream.peer} failed`, e);
+    const peer = stream.digest.peerAddr;
+    reportError(this.errorReporter, e, { where: 'connection handler', service: this.name, client: peer && formatAddress(peer) }, log);
     stream.destroy();
   }
+}
+
+function handshakeError(e: Error, s: TLSSocket, addr: string): SluiceError {
+  const peer = s.remoteAddress ? `${s.remoteAddress}:${s.remotePort}` : 'unknown peer';
+  return SluiceError.because('TLSHandshakeFailure', `TLS handshake with ${peer} on ${addr}`, e).intoDown();
 }
 
 function serverSocketOptions(o: TcpListenOptions): { noDelay: boolean; keepAlive: boolean; keepAliveInitialDelay?: number } {

@@ -8,6 +8,7 @@ import { serveGatherInWorker } from './gather.js';
 import { ListeningService } from './listening-service.js';
 import { SluiceError } from './error.js';
 import { defaultLogger, type Logger } from './logger.js';
+import { reportError, type ErrorReporter } from './error-reporter.js';
 import {
   DEFAULT_GRACEFUL_SHUTDOWN_TIMEOUT_SECONDS,
   DEFAULT_GRACE_PERIOD_SECONDS,
@@ -43,6 +44,11 @@ export interface ServerOptions {
   confPath?: string;
   args?: Partial<ServerArgs>;
   log?: Logger;
+  /**
+   * Called for unexpected errors: a service that failed, and (handed to every service that takes it,
+   * such as listening services and the proxy) caught connection-handler crashes (Pingora's Sentry hook).
+   */
+  errorReporter?: ErrorReporter;
   /** Install SIGTERM/SIGINT/SIGQUIT handlers in {@link Server.run} (default true). */
   handleSignals?: boolean;
 }
@@ -78,6 +84,8 @@ export class Server {
   readonly configuration: ServerConf;
   readonly args: ServerArgs;
   readonly log: Logger;
+  /** Where unexpected errors go (see {@link ServerOptions.errorReporter}). */
+  readonly errorReporter: ErrorReporter | undefined;
   private readonly services: Service[] = [];
   private readonly shutdownController = new AbortController();
   private readonly handleSignals: boolean;
@@ -99,6 +107,7 @@ export class Server {
     if (this.args.daemon) this.configuration.daemon = true;
     this.log = options.log ?? defaultLogger(this.configuration.error_log ?? undefined);
     this.handleSignals = options.handleSignals ?? true;
+    this.errorReporter = options.errorReporter;
   }
 
   /**
@@ -329,13 +338,16 @@ export class Server {
     const signal = this.shutdownController.signal;
     const parent = (this.args.upgrade || worker) && ParentListeners.available() ? new ParentListeners() : undefined;
     let startFailure: unknown;
+    const reporter = this.errorReporter;
     const runs = this.services.map(async (service) => {
       try {
         await Promise.all(service.dependencies.map((d) => d.readiness.ready));
+        if (reporter !== undefined) service.inheritErrorReporter?.(reporter);
         if (!signal.aborted) await service.start(signal, this.log, parent);
       } catch (e) {
         startFailure ??= e;
         this.log.error(`service ${service.name} failed`, e);
+        reportError(reporter, e, { where: 'service', service: service.name }, this.log);
         this.shutdown('fast');
       }
     });

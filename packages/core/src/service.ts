@@ -1,4 +1,5 @@
 import type { ListenerSource } from './handover.js';
+import type { ErrorReporter } from './error-reporter.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -47,6 +48,8 @@ export interface Service {
   start(shutdown: AbortSignal, log: Logger, inherit?: ListenerSource): Promise<void>;
   /** Ends what is left at once: fast shutdown, or the end of the grace period. */
   stopNow(): void;
+  /** Takes the server's error reporter, unless the service was given its own. */
+  inheritErrorReporter?(reporter: ErrorReporter): void;
 }
 
 /** A task that runs beside the listeners (pingora's `BackgroundService`). */

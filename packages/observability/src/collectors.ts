@@ -65,6 +65,8 @@ abstract class Family {
 /** A counter or gauge family with fixed label names; series are made once and kept. */
 export class SeriesFamily extends Family {
   private readonly series = new Map<string, Series>();
+  /** Runs before each export, to set series from a source read at scrape time (e.g. backend health). */
+  onCollect: (() => void) | undefined = undefined;
 
   constructor(
     readonly type: 'counter' | 'gauge',
@@ -96,6 +98,7 @@ export class SeriesFamily extends Family {
   }
 
   get(): Exported {
+    this.onCollect?.();
     const values: ExportedValue[] = [];
     for (const s of this.series.values()) values.push({ value: s.value, labels: { ...s.labels } });
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };

@@ -8,3 +8,5 @@ export * from './worker-metrics.js';
 export * from './prometheus-service.js';
 export * from './trace-context.js';
 export * from './request-tracing.js';
+export * from './proxy-observability.js';
+export * from './sentry-error-reporter.js';

@@ -16,6 +16,15 @@ export const DEFAULT_CONNECT_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 
 /** Which side of the proxy a TLS handshake was on. */
 export type TlsSide = 'downstream' | 'upstream';
 
+/**
+ * Where backend health is read from at each scrape: @sluice/lb's `Backends` (`loadBalancer.backends`)
+ * fits as it is. `items` is the current set; `health(b)?.healthy` is what the health check last decided.
+ */
+export interface BackendHealthSource<B extends { readonly addr: string } = { readonly addr: string }> {
+  readonly items: readonly B[];
+  health(backend: NoInfer<B>): { readonly healthy: boolean } | undefined;
+}
+
 export interface SluiceMetricsOptions {
   /** Registry the families are registered in (default a new one, not prom-client's global). */
   registry?: Registry;
@@ -47,6 +56,9 @@ export class SluiceMetrics {
   private readonly requestSeries: Series[][];
   private readonly reused: Series;
   private readonly fresh: Series;
+  private readonly backendSources: BackendHealthSource[] = [];
+  /** Backends last exported from the sources, so one that left discovery stops being exported. */
+  private watchedBackends = new Set<string>();
 
   /** @throws ObservabilityError `ERR_METRICS_INVALID_OPTION` for a bad prefix or bucket list. */
   constructor(options: SluiceMetricsOptions = {}) {
@@ -129,6 +141,34 @@ export class SluiceMetrics {
   /** Forgets a backend removed from discovery, so it stops being exported. */
   removeBackend(backend: string): void {
     this.backendHealthy.remove(backend);
+  }
+
+  /**
+   * Exports the health of every backend of `source` (e.g. `loadBalancer.backends`) as read at each
+   * scrape: backends added by discovery appear, removed ones disappear, flips show at once. Nothing is
+   * done per request or per health check.
+   */
+  watchBackends<B extends { readonly addr: string }>(source: BackendHealthSource<B>): void {
+    this.backendSources.push(source);
+    this.backendHealthy.onCollect ??= () => this.collectBackendHealth();
+  }
+
+  private collectBackendHealth(): void {
+    const seen = new Set<string>();
+    for (const source of this.backendSources) {
+      for (const backend of source.items) {
+        const healthy = source.health(backend)?.healthy ?? true;
+        // The same backend in two sources (two load balancers): healthy only if both say so.
+        if (seen.has(backend.addr)) {
+          if (!healthy) this.setBackendHealth(backend.addr, false);
+          continue;
+        }
+        seen.add(backend.addr);
+        this.setBackendHealth(backend.addr, healthy);
+      }
+    }
+    for (const addr of this.watchedBackends) if (!seen.has(addr)) this.removeBackend(addr);
+    this.watchedBackends = seen;
   }
 }
 

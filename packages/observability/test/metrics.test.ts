@@ -9,84 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { silentLogger } from '@sluice/core';
 import { AggregatorRegistry, Registry } from 'prom-client';
 import { prometheusHttpService, SluiceMetrics, shareMetricsWithWorkers, workerMetricsText } from '../src/index.js';
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-interface Exposition {
-  types: Map<string, string>;
-  samples: Sample[];
-}
-
-const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-
-/** Parses the text exposition format 0.0.4, failing on anything malformed. */
-function parseExposition(text: string): Exposition {
-  const types = new Map<string, string>();
-  const samples: Sample[] = [];
-  assert.ok(text.endsWith('\n'), 'ends with a newline');
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    if (line.startsWith('# HELP ')) {
-      assert.match(line.split(' ')[2], NAME);
-      continue;
-    }
-    if (line.startsWith('# TYPE ')) {
-      const [, , name, type] = line.split(' ');
-      assert.match(name, NAME);
-      assert.ok(['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(type), `type ${type}`);
-      assert.not.ok(types.has(name), `one TYPE line for ${name}`);
-      types.set(name, type);
-      continue;
-    }
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    assert.ok(m, `sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    if (m[2]) {
-      const re = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(,|$)/y;
-      let at = 0;
-      while (at < m[2].length) {
-        re.lastIndex = at;
-        const l = re.exec(m[2]);
-        assert.ok(l, `labels: ${m[2]}`);
-        labels[l[1]] = l[2].replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
-        at = re.lastIndex;
-      }
-    }
-    const value = m[3] === '+Inf' ? Infinity : m[3] === '-Inf' ? -Infinity : Number(m[3]);
-    assert.not.ok(Number.isNaN(value) && m[3] !== 'NaN', `value ${m[3]}`);
-    const family = m[1].replace(/_(bucket|sum|count)$/, '');
-    assert.ok(types.has(m[1]) || types.has(family), `TYPE before ${m[1]}`);
-    samples.push({ name: m[1], labels, value });
-  }
-  return { types, samples };
-}
-
-function value(e: Exposition, name: string, labels: Record<string, string> = {}): number | undefined {
-  const s = e.samples.find((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v) && Object.keys(x.labels).length === Object.keys(labels).length);
-  return s?.value;
-}
-
-/** Buckets of a label-less histogram are cumulative: `le` ascending, counts never falling, +Inf = _count. */
-function checkHistogram(e: Exposition, family: string): void {
-  assert.is(e.types.get(family), 'histogram');
-  const buckets = e.samples.filter((s) => s.name === `${family}_bucket`);
-  assert.ok(buckets.length > 1, `${family} has buckets`);
-  let le = -Infinity;
-  let count = -1;
-  for (const b of buckets) {
-    const bound = b.labels.le === '+Inf' ? Infinity : Number(b.labels.le);
-    assert.ok(bound > le, `${family} le ascending`);
-    assert.ok(b.value >= count, `${family} cumulative at le=${b.labels.le}`);
-    le = bound;
-    count = b.value;
-  }
-  assert.is(le, Infinity, `${family} ends with +Inf`);
-  assert.is(count, value(e, `${family}_count`));
-}
+import { checkHistogram, parseExposition, value } from './helpers/exposition.js';
 
 function record(m: SluiceMetrics): void {
   m.recordRequest('GET', 200, 3);
@@ -139,6 +62,25 @@ Record('each record call lands in its family and label set', async () => {
   checkHistogram(e, 'sluice_upstream_connect_duration_seconds');
   m.removeBackend('10.0.0.2:80');
   assert.is(value(parseExposition(await m.registry.metrics()), 'sluice_backend_healthy', { backend: '10.0.0.2:80' }), undefined);
+});
+
+Record('watchBackends: health read at each scrape; a backend that leaves stops being exported', async () => {
+  const m = new SluiceMetrics();
+  const health = new Map([['10.0.0.1:80', { healthy: true }], ['10.0.0.2:80', { healthy: false }]]);
+  let items = [{ addr: '10.0.0.1:80' }, { addr: '10.0.0.2:80' }];
+  m.watchBackends({ get items() { return items; }, health: (b: { addr: string }) => health.get(b.addr) });
+  let e = parseExposition(await m.registry.metrics());
+  assert.is(value(e, 'sluice_backend_healthy', { backend: '10.0.0.1:80' }), 1);
+  assert.is(value(e, 'sluice_backend_healthy', { backend: '10.0.0.2:80' }), 0);
+  health.get('10.0.0.2:80')!.healthy = true;
+  items = [{ addr: '10.0.0.2:80' }];
+  e = parseExposition(await m.registry.metrics());
+  assert.is(value(e, 'sluice_backend_healthy', { backend: '10.0.0.1:80' }), undefined, 'removed by discovery');
+  assert.is(value(e, 'sluice_backend_healthy', { backend: '10.0.0.2:80' }), 1, 'flipped back');
+  // A second load balancer sharing a backend: healthy only if both say so.
+  m.watchBackends({ items: [{ addr: '10.0.0.2:80' }], health: () => ({ healthy: false }) });
+  e = parseExposition(await m.registry.metrics());
+  assert.is(value(e, 'sluice_backend_healthy', { backend: '10.0.0.2:80' }), 0);
 });
 
 Record('bad options are typed errors', () => {

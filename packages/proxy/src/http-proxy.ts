@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SluiceError, TransportConnector, defaultLogger, toSluiceError } from '@sluice/core';
-import type { Digest, HeaderMap, HttpPeer, Logger, ServerApp, Stream, ResponseHeader } from '@sluice/core';
+import { SluiceError, TransportConnector, defaultLogger, formatAddress, reportError, toSluiceError } from '@sluice/core';
+import type { Digest, ErrorReporter, HeaderMap, HttpPeer, Logger, ServerApp, Stream, ResponseHeader } from '@sluice/core';
 import { ClientSession, ServerSession } from '@sluice/http1';
 import type { ServerSessionOptions } from '@sluice/http1';
 import { Http2Connector } from '@sluice/http2';
@@ -11,6 +11,7 @@ import { defaultFailStatus } from './fail-status.js';
 import { connectionHas, removeHopByHop } from './hop-by-hop.js';
 import { Http2Session, ProxyHttp2ServerSession } from './http2-session.js';
 import { Http2Upstream } from './http2-upstream.js';
+import type { ProxyObserver } from './observer.js';
 import type { BodyChunk, ProxyHttp } from './proxy-http.js';
 import { ProxyCache, SERVED_FROM_CACHE, type CacheFill } from './proxy-cache.js';
 import { DEFAULT_RETRY_BUFFER_BYTES, RetryBuffer } from './retry-buffer.js';
@@ -50,6 +51,16 @@ export interface HttpProxyOptions {
   http2?: Http2ServerOptions;
   /** Upstream HTTP/2 connections, shared by `reuseHash()` (default: a new one connecting through `connector`). */
   http2Connector?: Http2Connector;
+  /**
+   * Told about connections, streams, requests, upstream connects and TLS handshakes, for built-in
+   * metrics, access logs and traces (e.g. @sluice/observability's `ProxyObservability`). Default none.
+   */
+  observe?: ProxyObserver;
+  /**
+   * Called for unexpected errors: a phase that crashed (an `InternalError`, not an upstream or client
+   * failure), `newCtx`, `failToProxy` or `logging` throwing. Default: the server's `errorReporter`.
+   */
+  errorReporter?: ErrorReporter;
 }
 
 /** The HTTP/2 connection preface (RFC 9113 §3.4); a cleartext connection starting with it speaks h2c. */
@@ -137,6 +148,8 @@ export class HttpProxy<Ctx> implements ServerApp {
   private readonly http2Sessions = new Set<Http2ServerSession>();
   /** The cache phases, when the proxy implements `requestCacheFilter`. */
   private readonly cache: ProxyCache<Ctx> | undefined;
+  private readonly observer: ProxyObserver | undefined;
+  private errorReporter: ErrorReporter | undefined;
 
   constructor(proxy: ProxyHttp<Ctx>, options: HttpProxyOptions = {}) {
     this.proxy = proxy;
@@ -151,6 +164,8 @@ export class HttpProxy<Ctx> implements ServerApp {
     this.shutdownIdleLingerMs = options.shutdownIdleLingerMs ?? 1000;
     this.h2c = options.h2c ?? false;
     this.http2Options = { ...options.http2 };
+    this.observer = options.observe;
+    this.errorReporter = options.errorReporter;
     const connector = this.connector;
     this.http2 = options.http2Connector ?? new Http2Connector({ ...options.http2, connect: (peer) => connector.newStream(peer) });
     this.cache = proxy.requestCacheFilter !== undefined ? new ProxyCache(proxy, this) : undefined;
@@ -162,11 +177,34 @@ export class HttpProxy<Ctx> implements ServerApp {
     }
   }
 
+  /** Serves one downstream connection (see {@link HttpProxy.serveConnection}), telling the observer. */
+  async processNewConnection(stream: Stream, shutdown: AbortSignal): Promise<void> {
+    const observer = this.observer;
+    if (observer === undefined) return this.serveConnection(stream, shutdown);
+    if ((stream.socket as TLSSocket).encrypted === true) observer.tlsHandshake?.('downstream', undefined);
+    observer.connectionOpened?.(stream.digest);
+    try {
+      await this.serveConnection(stream, shutdown);
+    } finally {
+      observer.connectionClosed?.(stream.digest);
+    }
+  }
+
+  /** A TLS handshake on a downstream endpoint failed (core's listening service tells). */
+  tlsHandshakeFailed(error: SluiceError): void {
+    this.observer?.tlsHandshake?.('downstream', error);
+  }
+
+  /** Takes the server's error reporter unless {@link HttpProxyOptions.errorReporter} was given. */
+  inheritErrorReporter(reporter: ErrorReporter): void {
+    this.errorReporter ??= reporter;
+  }
+
   /**
    * Serves one downstream connection: HTTP/2 when TLS's ALPN chose h2, or (with `h2c`) when a cleartext
    * connection opens with the HTTP/2 preface; HTTP/1 otherwise.
    */
-  async processNewConnection(stream: Stream, shutdown: AbortSignal): Promise<void> {
+  private async serveConnection(stream: Stream, shutdown: AbortSignal): Promise<void> {
     if (!this.watched.has(shutdown)) {
       // One listener per signal, not per connection: on a graceful shutdown, HTTP/2 connections send
       // the two-step GOAWAY and finish the streams in progress. HTTP/1 has no GOAWAY: a connection
@@ -232,7 +270,17 @@ export class HttpProxy<Ctx> implements ServerApp {
   }
 
   private async processHttp2Stream(h2: Http2ServerStream, transport: Stream): Promise<void> {
-    await this.processRequest(new Http2Session(h2, transport));
+    const observer = this.observer;
+    if (observer === undefined) {
+      await this.processRequest(new Http2Session(h2, transport));
+      return;
+    }
+    observer.http2StreamOpened?.();
+    try {
+      await this.processRequest(new Http2Session(h2, transport));
+    } finally {
+      observer.http2StreamClosed?.();
+    }
   }
 
   /** Serves one downstream HTTP/1 connection until it closes, is upgraded, or the server shuts down. */
@@ -281,14 +329,22 @@ export class HttpProxy<Ctx> implements ServerApp {
    */
   async processRequest(session: DownstreamSession): Promise<number> {
     const proxy = this.proxy;
+    const observer = this.observer;
+    let started = 0;
+    if (observer !== undefined) {
+      started = performance.now();
+      if (observer.requestStarted) session.observation = observer.requestStarted(session);
+    }
     let ctx: Ctx;
     try {
       ctx = proxy.newCtx();
     } catch (e) {
       // No ctx, so no phase can run: answer 500 and say why.
       this.logger.error(`proxy: newCtx failed for ${defaultSummary(session)}`, e);
+      this.report(e, 'proxy newCtx', session, undefined);
       session.setKeepalive(false);
       await session.respondError(500);
+      if (observer !== undefined) observer.requestDone?.(session, toSluiceError(e, 'InternalError', 'newCtx failed', { source: 'Internal' }), performance.now() - started, session.observation);
       return DONE;
     }
     let error: SluiceError | undefined;
@@ -299,6 +355,8 @@ export class HttpProxy<Ctx> implements ServerApp {
       error = toSluiceError(e, 'InternalError', 'proxying a request');
       if (error.source === 'Unset') error.source = 'Internal';
       if (this.cache === undefined || !(await this.cache.serveStaleOnError(session, ctx, error))) await this.fail(session, ctx, error);
+      // A crash of the proxy or a phase, not a failing client or upstream, nor a status a phase chose.
+      if (error.source === 'Internal' && error.type !== 'HTTPStatus') this.report(error, 'proxy phase', session, ctx);
     }
     if (this.cache !== undefined) this.cache.finish(session);
     if (proxy.logging) {
@@ -307,8 +365,10 @@ export class HttpProxy<Ctx> implements ServerApp {
         if (isThenable(r)) await r;
       } catch (e) {
         this.logger.error('proxy: the logging phase failed', e);
+        this.report(e, 'proxy logging', session, ctx);
       }
     }
+    if (observer !== undefined) observer.requestDone?.(session, error, performance.now() - started, session.observation);
     return outcome;
   }
 
@@ -359,6 +419,7 @@ export class HttpProxy<Ctx> implements ServerApp {
     const send: BodySend | undefined = session.hasRequestBody
       ? { running: undefined, upstream: undefined, done: false, cancelled: false, failure: undefined, retryBuffer: new RetryBuffer(this.retryBufferBytes) }
       : undefined;
+    const observer = this.observer;
     let retries = 0;
     let fresh = false;
     for (;;) {
@@ -369,6 +430,7 @@ export class HttpProxy<Ctx> implements ServerApp {
       let h2Session: Http2ClientSession | undefined;
       let digest: Digest;
       let reused = false;
+      const connectStarted = observer !== undefined ? performance.now() : 0;
       try {
         if (h2) {
           reused = this.http2.connectionsTo(peer) > 0;
@@ -389,6 +451,7 @@ export class HttpProxy<Ctx> implements ServerApp {
           continue;
         }
         let error = toSluiceError(e, 'ConnectError', `connecting to ${peer}`).intoUp();
+        if (observer !== undefined) observeConnectFailure(observer, session, peer, error, performance.now() - connectStarted);
         if (proxy.failToConnect) error = proxy.failToConnect(session, peer, ctx, error);
         if (error.retryable(false) && retries < this.maxRetries) {
           retries++;
@@ -397,6 +460,7 @@ export class HttpProxy<Ctx> implements ServerApp {
         throw error;
       }
       fresh = false;
+      if (observer !== undefined) observeConnected(observer, session, peer, reused, digest);
       try {
         if (proxy.connectedToUpstream) {
           const r = proxy.connectedToUpstream(session, reused, peer, digest, ctx);
@@ -407,10 +471,12 @@ export class HttpProxy<Ctx> implements ServerApp {
         throw e;
       }
       try {
-        if (h2Session !== undefined) return await this.exchangeHttp2(session, ctx, peer, h2Session, reused, send);
-        return await this.exchange(session, ctx, peer, stream!, reused, send);
+        const outcome = h2Session !== undefined ? await this.exchangeHttp2(session, ctx, peer, h2Session, reused, send) : await this.exchange(session, ctx, peer, stream!, reused, send);
+        if (observer !== undefined) observer.upstreamDone?.(session, undefined, session.observation);
+        return outcome;
       } catch (e) {
         let error = toSluiceError(e, 'InternalError', `proxying to ${peer}`);
+        if (observer !== undefined) observer.upstreamDone?.(session, error, session.observation);
         // The client reset its stream and the exchange was cancelled for it: nothing to retry for.
         if (session.clientGone === true) throw SluiceError.because('ConnectionClosed', 'the client went away during the exchange', error).intoDown();
         if (proxy.errorWhileProxy) error = proxy.errorWhileProxy(peer, session, error, ctx, reused);
@@ -458,6 +524,7 @@ export class HttpProxy<Ctx> implements ServerApp {
         const r = proxy.upstreamRequestFilter(session, req, ctx);
         if (isThenable(r)) await r;
       }
+      if (this.observer !== undefined) this.observer.upstreamRequest?.(session, req, session.observation);
       // A small body that is already here leaves with the head in one write.
       if (send !== undefined && stream.socket.writableCorked === 0) {
         stream.socket.cork();
@@ -530,6 +597,7 @@ export class HttpProxy<Ctx> implements ServerApp {
       const r = proxy.upstreamRequestFilter(session, req, ctx);
       if (isThenable(r)) await r;
     }
+    if (this.observer !== undefined) this.observer.upstreamRequest?.(session, req, session.observation);
     const target = { scheme: peer.tls ? 'https' : 'http', authority: req.headers.get('host'), endStream: send === undefined };
     let stream: Http2ClientStream;
     try {
@@ -751,6 +819,7 @@ export class HttpProxy<Ctx> implements ServerApp {
         status = isThenable(r) ? await r : r;
       } catch (e) {
         this.logger.error('proxy: the failToProxy phase failed', e);
+        this.report(e, 'proxy failToProxy', session, ctx);
       }
     }
     if (!session.responseWritten) {
@@ -767,6 +836,32 @@ export class HttpProxy<Ctx> implements ServerApp {
     if (error.source === 'Downstream') this.logger.warn(message);
     else this.logger.error(message);
   }
+
+  /** Hands an unexpected error to the error reporter, with the request's summary and client. */
+  private report(error: unknown, where: string, session: DownstreamSession, ctx: Ctx | undefined): void {
+    const reporter = this.errorReporter;
+    if (reporter === undefined) return;
+    let request: string;
+    try {
+      request = ctx !== undefined && this.proxy.requestSummary ? this.proxy.requestSummary(session, ctx) : defaultSummary(session);
+    } catch {
+      request = defaultSummary(session);
+    }
+    const client = session.clientAddr();
+    reportError(reporter, error, { where, request, client: client && formatAddress(client) }, this.logger);
+  }
+}
+
+/** Tells the observer about a connection ready for a request, and about its TLS handshake if new. */
+function observeConnected(observer: ProxyObserver, session: DownstreamSession, peer: HttpPeer, reused: boolean, digest: Digest): void {
+  if (!reused && digest.tls !== undefined) observer.tlsHandshake?.('upstream', undefined);
+  observer.upstreamConnected?.(session, peer, reused, digest, session.observation);
+}
+
+/** Tells the observer about a failed connect, and a failed TLS handshake when that was the cause. */
+function observeConnectFailure(observer: ProxyObserver, session: DownstreamSession, peer: HttpPeer, error: SluiceError, connectMs: number): void {
+  if (error.type === 'TLSHandshakeFailure' || error.type === 'TLSHandshakeTimedout') observer.tlsHandshake?.('upstream', error);
+  observer.upstreamConnectFailed?.(session, peer, error, connectMs, session.observation);
 }
 
 /** `GET /path, Host: example.org` (Pingora's default request summary). */

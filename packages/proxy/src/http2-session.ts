@@ -57,6 +57,8 @@ export class Http2Session implements DownstreamSession {
   private bytesSent = 0;
   private upstream: UpstreamHandle | null = null;
   private gone = false;
+  responseStatus = 0;
+  observation: unknown = undefined;
 
   constructor(stream: Http2ServerStream, transport: Stream) {
     this.stream = stream;
@@ -132,6 +134,7 @@ export class Http2Session implements DownstreamSession {
     res.headers.appendUnchecked('content-length', '0');
     this.headSent = this.done = true;
     this.pendingHead = null;
+    this.responseStatus = status;
     try {
       this.stream.writeResponseHeader(res, true);
     } catch {
@@ -148,6 +151,7 @@ export class Http2Session implements DownstreamSession {
     }
     if (this.headSent) throw new SluiceError('InternalError', { context: 'response head written twice' });
     this.headSent = true;
+    this.responseStatus = response.status;
     this.pendingHead = response;
     setImmediate(flushHead, this);
     return undefined;

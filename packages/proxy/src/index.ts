@@ -1,4 +1,5 @@
 export * from './proxy-http.js';
+export * from './observer.js';
 export * from './session.js';
 export * from './hop-by-hop.js';
 export * from './retry-buffer.js';

@@ -15,6 +15,8 @@ export interface Session {
   readonly hasRequestBody: boolean;
   /** Whether a response head was already sent downstream. */
   readonly responseWritten: boolean;
+  /** The status of the final response head sent downstream (101 included), 0 before one was sent. */
+  readonly responseStatus: number;
   /**
    * The next piece of request body, or null at its end. Bytes read here are not forwarded upstream:
    * a filter that reads the body answers the request itself or rewrites it.
@@ -83,6 +85,8 @@ export interface DownstreamSession extends Session {
   attachUpstream?(upstream: UpstreamHandle | null): void;
   /** True once the client is known to be gone (an HTTP/2 stream reset); failures then are not retried. */
   readonly clientGone?: boolean;
+  /** The proxy observer's state for this request (what its `requestStarted` returned). */
+  observation?: unknown;
 }
 
 /** The downstream session over an HTTP/1 connection. */
@@ -93,6 +97,8 @@ export class Http1Session implements DownstreamSession {
   private done = false;
   private keepaliveAllowed = true;
   private bodyDone: boolean;
+  responseStatus = 0;
+  observation: unknown = undefined;
 
   constructor(server: ServerSession, request: RequestHeader) {
     this.server = server;
@@ -167,6 +173,7 @@ export class Http1Session implements DownstreamSession {
     res.headers.appendUnchecked('Content-Length', '0');
     if (!this.keepaliveAllowed) res.headers.appendUnchecked('Connection', 'close');
     this.headSent = this.done = true;
+    this.responseStatus = status;
     try {
       await this.server.respond(res);
     } catch {
@@ -180,6 +187,7 @@ export class Http1Session implements DownstreamSession {
     if (this.headSent) throw new SluiceError('InternalError', { context: 'response head written twice' });
     if (!this.keepaliveAllowed && response.status !== 101) response.headers.set('Connection', 'close');
     this.headSent = true;
+    this.responseStatus = response.status;
     return this.server.writeResponseHeader(response);
   }
 
