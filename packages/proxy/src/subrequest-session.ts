@@ -17,6 +17,7 @@ export class SubrequestSession implements DownstreamSession {
   private readonly parent: DownstreamSession;
   private headSent = false;
   private sent = 0;
+  responseStatus = 0;
 
   /** @param request the subrequest's head (a copy: the parent's stays as it is). */
   constructor(parent: DownstreamSession, request: RequestHeader) {
@@ -36,13 +37,17 @@ export class SubrequestSession implements DownstreamSession {
     return Promise.resolve(null);
   }
 
-  respondError(_status: number): Promise<void> {
+  respondError(status: number): Promise<void> {
     this.headSent = true;
+    this.responseStatus = status;
     return Promise.resolve();
   }
 
   writeResponseHeader(response: ResponseHeader): undefined {
-    if (response.status >= 200) this.headSent = true;
+    if (response.status >= 200) {
+      this.headSent = true;
+      this.responseStatus = response.status;
+    }
     return undefined;
   }
 
