@@ -79,6 +79,26 @@ export class HeaderMap implements Iterable<[name: string, value: string]> {
     return this.removeFrom(name.toLowerCase(), 0);
   }
 
+  /**
+   * Removes every field whose lowercased name is in `keys`, in one pass (deleting names one by one
+   * scans the map once each); returns how many were removed.
+   */
+  deleteKeys(keys: ReadonlySet<string>): number {
+    let write = 0;
+    for (let read = 0; read < this.keys.length; read++) {
+      if (keys.has(this.keys[read])) continue;
+      if (write !== read) {
+        this.names[write] = this.names[read];
+        this.keys[write] = this.keys[read];
+        this.values[write] = this.values[read];
+      }
+      write++;
+    }
+    const removed = this.keys.length - write;
+    if (removed > 0) this.names.length = this.keys.length = this.values.length = write;
+    return removed;
+  }
+
   /** The name (as received) of the field at `index`. */
   nameAt(index: number): string {
     return this.names[index];

@@ -72,6 +72,15 @@ function identity(v: unknown): string {
   return `#${id}`;
 }
 
+/** The options a reuse hash depends on, as they were when it was computed. */
+function hashFields(o: PeerOptions): unknown[] {
+  return [o.alpn, o.verifyCert, o.verifyHostname, o.alternativeCn, o.bindTo, o.ca, o.clientCert?.cert, o.clientCert?.key];
+}
+
+function sameFields(f: unknown[], o: PeerOptions): boolean {
+  return f[0] === o.alpn && f[1] === o.verifyCert && f[2] === o.verifyHostname && f[3] === o.alternativeCn && f[4] === o.bindTo && f[5] === o.ca && f[6] === o.clientCert?.cert && f[7] === o.clientCert?.key;
+}
+
 /**
  * An upstream to connect to (pingora's `BasicPeer`). Connections are pooled by {@link Peer.reuseHash}:
  * the same address, TLS, SNI and connection-shaping options.
@@ -94,8 +103,24 @@ export class Peer {
   /** `host:port` (IPv6 bracketed) or `unix:/path`; computed once, as the address never changes. */
   readonly addressText: string;
 
-  /** The key of the pool bucket this peer's connections go to. */
+  /** The last reuse hash and what it was computed from; see {@link Peer.reuseHash}. */
+  private hashMemo: { hash: string; sni: string; options: PeerOptions; fields: unknown[] } | undefined;
+
+  /**
+   * The key of the pool bucket this peer's connections go to. Asked several times per request (pool
+   * get and put), so the last one is kept and returned while nothing it depends on changed: the same
+   * string, whose hash a Map lookup has already computed.
+   */
   reuseHash(): string {
+    const o = this.options;
+    const memo = this.hashMemo;
+    if (memo !== undefined && memo.sni === this.sni && memo.options === o && sameFields(memo.fields, o)) return memo.hash;
+    const hash = this.computeReuseHash();
+    this.hashMemo = { hash, sni: this.sni, options: o, fields: hashFields(o) };
+    return hash;
+  }
+
+  private computeReuseHash(): string {
     const o = this.options;
     return [
       this.addressText,

@@ -78,7 +78,6 @@ export class ConnectionPool {
     const entry = list?.[list.length - 1];
     if (!entry) return undefined;
     this.remove(entry);
-    entry.stream.unwatchIdle();
     return entry.stream;
   }
 

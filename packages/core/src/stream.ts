@@ -39,6 +39,8 @@ export class Stream {
   private waiter: ReadWaiter | undefined;
   private idleWatcher: ((arg: unknown, event: IdleEvent) => void) | undefined;
   private idleWatcherArg: unknown;
+  /** Between watchIdle and unwatchIdle (the watcher itself is cleared once it fired). */
+  private idleWatched = false;
   private reading = false;
   private detached = false;
   private draining: Promise<void> | undefined;
@@ -176,22 +178,27 @@ export class Stream {
   watchIdle<T>(onEvent: (arg: T, event: IdleEvent) => void, arg: T): void {
     this.idleWatcher = onEvent as (arg: unknown, event: IdleEvent) => void;
     this.idleWatcherArg = arg;
+    this.idleWatched = true;
     if (this.buffered.length > 0) return this.notifyIdle('data');
     if (this.ended || this.failure || this.socket.destroyed) return this.notifyIdle('end');
-    if (!this.detached) {
-      this.startReading();
-      this.socket.resume();
-    } else {
-      this.socket.once('readable', this.onIdleReadable);
-    }
+    if (!this.detached) this.startReading();
+    // A detached stream's bytes go to its push reader's 'data' listener; one more listener beside it
+    // sees them too. ('readable' would switch the socket out of flowing mode and back, two ticks.)
+    else this.socket.on('data', this.onIdleData);
+    this.socket.resume();
   }
 
-  /** Stops watching an idle stream and pauses it again. */
+  /**
+   * Stops watching an idle stream. It is paused again unless a push reader still listens to it (that
+   * reader keeps it flowing rather than pausing and resuming the socket for each request).
+   */
   unwatchIdle(): void {
+    if (!this.idleWatched) return;
+    this.idleWatched = false;
     this.idleWatcher = undefined;
     this.idleWatcherArg = undefined;
-    this.socket.off('readable', this.onIdleReadable);
-    if (!this.waiter) this.socket.pause();
+    if (this.detached) this.socket.off('data', this.onIdleData);
+    if (!this.waiter && this.socket.listenerCount('data') === (this.reading ? 1 : 0)) this.socket.pause();
   }
 
   private startReading(): void {
@@ -226,7 +233,7 @@ export class Stream {
     this.notifyIdle('data');
   };
 
-  private readonly onIdleReadable = (): void => this.notifyIdle('data');
+  private readonly onIdleData = (): void => this.notifyIdle('data');
 
   private readonly onEnd = (): void => {
     this.ended = true;

@@ -43,6 +43,26 @@ peers('addresses parse and print; reuse hash separates what must not share a con
   assert.is.not(withCert(pemA), withCert(pemB), 'different client certificates never share one');
 });
 
+peers('a peer changed after its reuse hash was asked gets the hash of what it is now', () => {
+  const plain = new HttpPeer('127.0.0.1:443', true, 'a.example').reuseHash();
+  const p = new HttpPeer('127.0.0.1:443', true, 'a.example');
+  assert.is(p.reuseHash(), plain);
+  assert.is(p.reuseHash(), p.reuseHash(), 'asked again, the same');
+  p.sni = 'b.example';
+  assert.is(p.reuseHash(), new HttpPeer('127.0.0.1:443', true, 'b.example').reuseHash());
+  p.sni = 'a.example';
+  p.options.alpn = 'h2';
+  assert.is(p.reuseHash(), new HttpPeer('127.0.0.1:443', true, 'a.example', { alpn: 'h2' }).reuseHash());
+  p.options = { verifyCert: false };
+  assert.is(p.reuseHash(), new HttpPeer('127.0.0.1:443', true, 'a.example', { verifyCert: false }).reuseHash());
+  const cert = { cert: 'c1', key: 'k' };
+  p.options = { clientCert: cert };
+  const before = p.reuseHash();
+  cert.cert = 'c2';
+  assert.is.not(p.reuseHash(), before, 'a client certificate replaced in place');
+  assert.is(p.reuseHash(), new HttpPeer('127.0.0.1:443', true, 'a.example', { clientCert: { cert: 'c2', key: 'k' } }).reuseHash());
+});
+
 const conn = suite('connect');
 
 conn('connects over TCP with a digest and reads/writes through the stream', async () => {

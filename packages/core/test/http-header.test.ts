@@ -68,6 +68,15 @@ map('field syntax helpers', () => {
   assert.is(invalidFieldValueIndex('ab\rc'), 2);
 });
 
+map('deleteKeys removes every field named in the set in one pass, order of the rest kept', () => {
+  const h = new HeaderMap().append('Connection', 'close').append('Host', 'h').append('TE', 'x').append('X-A', '1').append('connection', 'y').append('X-B', '2');
+  assert.is(h.deleteKeys(new Set(['connection', 'te'])), 3);
+  assert.equal(h.entries(), [['Host', 'h'], ['X-A', '1'], ['X-B', '2']]);
+  assert.is(h.deleteKeys(new Set(['nope'])), 0);
+  assert.is(h.size, 3);
+  assert.is(h.get('x-b'), '2', 'lookups still work after compaction');
+});
+
 const req = suite('RequestHeader');
 
 req('build, path and query, field helpers', () => {

@@ -117,6 +117,51 @@ pool('a connection taken from the pool still works and is no longer watched', as
   await echo.close();
 });
 
+pool('a detached stream (read by a push reader) is watched too, and keeps flowing to its reader after get', async () => {
+  const echo = await tcpServer((s) => s.pipe(s));
+  try {
+    const p = new ConnectionPool();
+    const a = await connect(new Peer(`127.0.0.1:${echo.port}`));
+    a.detachReader();
+    const seen: string[] = [];
+    a.socket.on('data', (d: Buffer) => seen.push(d.toString()));
+    a.socket.resume();
+    p.put('k', a);
+    const got = p.get('k')!;
+    assert.is(got, a);
+    got.write('hello');
+    await until(() => seen.join('') === 'hello');
+    assert.not.ok(got.socket.destroyed, 'its reply did not count as idle data');
+    p.put('k', got);
+    got.socket.write('echoed back while idle');
+    await until(() => p.size === 0);
+    assert.ok(got.socket.destroyed, 'bytes while idle still drop it');
+  } finally {
+    await echo.close();
+  }
+});
+
+pool('a detached stream nobody reads is paused again after get, so no byte is lost', async () => {
+  const echo = await tcpServer((s) => s.pipe(s));
+  try {
+    const p = new ConnectionPool();
+    const a = await connect(new Peer(`127.0.0.1:${echo.port}`));
+    a.detachReader();
+    p.put('k', a);
+    const got = p.get('k')!;
+    assert.ok(got.socket.isPaused(), 'paused: no data event can fire with no listener');
+    got.write('kept');
+    await sleep(50);
+    const read = new Promise<Buffer>((resolve) => got.socket.once('data', resolve));
+    got.socket.resume();
+    const chunk = await Promise.race([read, sleep(2000).then(() => Buffer.from('(nothing)'))]);
+    assert.is(chunk.toString(), 'kept');
+    got.destroy();
+  } finally {
+    await echo.close();
+  }
+});
+
 pool('clear closes everything', async () => {
   const p = new ConnectionPool();
   const a = await connect(peer);

@@ -8,34 +8,46 @@ import type { HeaderMap } from '@sluice/core';
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
 const HOP_BY_HOP_SET: ReadonlySet<string> = new Set(HOP_BY_HOP);
 
+/** Connection values that name no other field: the common case, with nothing more to remove. */
+const PLAIN_CONNECTION = /^(?:keep-alive|close|upgrade)$/i;
+
 /**
  * Removes the hop-by-hop fields of `headers`, and every field the Connection field names. With
  * `keepUpgrade` (a WebSocket or other protocol switch being forwarded) `Upgrade` and
  * `Connection: upgrade` stay, since the switch must reach the origin.
  */
 export function removeHopByHop(headers: HeaderMap, keepUpgrade = false): void {
-  // One scan first: most messages carry only Connection (or nothing) of these, so deleting by name
-  // (a scan each) is only done for the names actually present.
-  let found = 0;
-  for (let i = 0; i < headers.size; i++) if (HOP_BY_HOP_SET.has(headers.keyAt(i))) found++;
-  if (found === 0) return;
-  const connection = headers.getAll('connection');
-  for (let i = 0; i < connection.length; i++) {
-    const value = connection[i];
-    // The common values name no other field.
-    if (value.length <= 10 && /^(?:keep-alive|close|upgrade)$/i.test(value)) continue;
-    for (const token of value.split(',')) {
-      const name = token.trim().toLowerCase();
-      if (name.length === 0 || (keepUpgrade && name === 'upgrade')) continue;
-      headers.delete(name);
-    }
+  // One scan to learn what is there: most messages carry none of these, or only Connection with a
+  // plain value; then one pass removes them all.
+  let found = false;
+  let namesOthers = false;
+  for (let i = 0; i < headers.size; i++) {
+    const key = headers.keyAt(i);
+    if (!HOP_BY_HOP_SET.has(key)) continue;
+    found = true;
+    if (key === 'connection' && !PLAIN_CONNECTION.test(headers.valueAt(i))) namesOthers = true;
   }
+  if (!found) return;
   const upgrade = keepUpgrade ? headers.get('upgrade') : undefined;
-  for (let i = 0; i < HOP_BY_HOP.length; i++) if (headers.has(HOP_BY_HOP[i])) headers.delete(HOP_BY_HOP[i]);
+  headers.deleteKeys(namesOthers ? withConnectionNames(headers, keepUpgrade) : HOP_BY_HOP_SET);
   if (upgrade !== undefined) {
     headers.appendUnchecked('Connection', 'upgrade');
     headers.appendUnchecked('Upgrade', upgrade);
   }
+}
+
+/** The hop-by-hop names plus those the Connection fields list (RFC 9110 §7.6.1). */
+function withConnectionNames(headers: HeaderMap, keepUpgrade: boolean): Set<string> {
+  const names = new Set(HOP_BY_HOP);
+  const connection = headers.getAll('connection');
+  for (let i = 0; i < connection.length; i++) {
+    for (const token of connection[i].split(',')) {
+      const name = token.trim().toLowerCase();
+      if (name.length === 0 || (keepUpgrade && name === 'upgrade')) continue;
+      names.add(name);
+    }
+  }
+  return names;
 }
 
 /** Whether a Connection field value lists `token` (case-insensitive). */
