@@ -10,6 +10,10 @@ const BODY_HIGH_WATER_MARK = 64 * 1024;
 
 type Waiter = ((value: void) => void) | null;
 
+function receiveBytes(reader: MessageReader<RequestHeader | ResponseHeader>, bytes: Buffer, transient: boolean): void {
+  reader.received(bytes, transient);
+}
+
 /**
  * Feeds a stream's bytes to a push parser and lets a session await one message at a time: its head,
  * then its body chunks. The parser stops at the end of each message; bytes after it (a pipelined
@@ -19,6 +23,7 @@ type Waiter = ((value: void) => void) | null;
 export class MessageReader<Head extends RequestHeader | ResponseHeader> implements Http1ParserHandler<Head> {
   readonly parser: Http1Parser<Head>;
   readonly socket: Socket;
+  private readonly stream: Stream;
   /** The head of the current message, once complete. */
   head: Head | null = null;
   trailers: HeaderMap | null = null;
@@ -38,6 +43,8 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
   private leftover: Buffer | null = null;
   private waiter: Waiter = null;
   private attached = false;
+  /** The bytes being parsed view a buffer the next read reuses (see Stream.receive): keep copies. */
+  private transient = false;
   /** One timer for every deadline of this reader, re-armed with refresh() rather than re-created. */
   private timer: NodeJS.Timeout | null = null;
   private timerMs = -1;
@@ -46,8 +53,9 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
 
   constructor(stream: Stream, kind: Head extends RequestHeader ? 'request' : 'response', options: Http1ParserOptions = {}) {
     this.socket = stream.socket;
+    this.stream = stream;
     this.parser = new Http1Parser<Head>(kind, this, options);
-    const early = stream.detachReader();
+    const early = stream.receive(receiveBytes, this);
     if (early.length > 0) this.leftover = early.length === 1 ? early[0] : Buffer.concat(early);
   }
 
@@ -71,7 +79,7 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
 
   onBody(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    this.body.push(chunk);
+    this.body.push(this.transient ? Buffer.from(chunk) : chunk);
     this.bodyBuffered += chunk.length;
     this.wake();
   }
@@ -133,7 +141,6 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
     if (this.bodyBuffered >= BODY_HIGH_WATER_MARK) return;
     if (!this.attached) {
       this.attached = true;
-      this.socket.on('data', this.onData);
       this.socket.on('end', this.onEnd);
       this.socket.on('close', this.onEnd);
       this.socket.on('error', this.onError);
@@ -150,7 +157,7 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
       this.fail(e as Error);
       return;
     }
-    if (used < chunk.length) this.hold(chunk.subarray(used));
+    if (used < chunk.length) this.hold(this.transient ? Buffer.from(chunk.subarray(used)) : chunk.subarray(used));
     else if (this.bodyBuffered >= BODY_HIGH_WATER_MARK) this.socket.pause();
   }
 
@@ -163,11 +170,16 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
     if (this.leftover.length >= BODY_HIGH_WATER_MARK) this.socket.pause();
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  /** Bytes from the stream (see Stream.receive); transient ones are parsed in place or copied. */
+  received(chunk: Buffer, transient: boolean): void {
     // Between messages (or behind held bytes) nothing is parsed: the session has not asked yet.
-    if (this.leftover !== null || this.complete) this.hold(chunk);
-    else this.feed(chunk);
-  };
+    if (this.leftover !== null || this.complete) this.hold(transient ? Buffer.from(chunk) : chunk);
+    else {
+      this.transient = transient;
+      this.feed(chunk);
+      this.transient = false;
+    }
+  }
 
   private readonly onEnd = (): void => {
     if (this.eof) return;
@@ -297,7 +309,7 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
   /** Stops reading the socket for good (the connection is handed over or closed). */
   detach(): void {
     if (this.timer !== null) clearTimeout(this.timer);
-    this.socket.off('data', this.onData);
+    this.stream.stopReceiving();
     this.socket.off('end', this.onEnd);
     this.socket.off('close', this.onEnd);
     this.socket.off('error', this.onError);

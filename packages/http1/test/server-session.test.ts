@@ -319,3 +319,35 @@ upgrade('CONNECT opens a tunnel', async ({ srv }) => {
 });
 
 upgrade.run();
+
+// ---------------------------------------------------------------------------------------------------
+// Plain sockets read into one buffer that every connection's next read overwrites (core's
+// Stream.receive): whatever outlives a read — queued body bytes, a pipelined request — must be a copy.
+const sharedReads = suite<{ srv: TestServer; gate: Promise<void>; open: () => void; arrived: Promise<void>; arrive: () => void }>('server session: bytes kept past their read');
+sharedReads.before(async (ctx) => {
+  ctx.gate = new Promise((r) => (ctx.open = r));
+  ctx.arrived = new Promise((r) => (ctx.arrive = r));
+  ctx.srv = await startServer(async (session, request) => {
+    if (request.uri === '/slow') {
+      ctx.arrive();
+      await ctx.gate;
+    }
+    const body = await session.readBody();
+    await session.respond(ResponseHeader.build(200), `${request.uri} ${body.toString('latin1')};`);
+  });
+});
+sharedReads.after(async (ctx) => ctx.srv.close());
+
+sharedReads('a queued body and a pipelined request survive another connection\'s reads', async (ctx) => {
+  const first = exchange(ctx.srv.port, ['POST /slow HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nAAAAAGET /second HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n']);
+  await ctx.arrived;
+  // Another connection's request, read into the same buffer while the first handler waits.
+  const other = await exchange(ctx.srv.port, [`POST /${'B'.repeat(300)} HTTP/1.1\r\nHost: b\r\nContent-Length: 300\r\nConnection: close\r\n\r\n${'C'.repeat(300)}`]);
+  assert.match(other.data, / 200 /);
+  ctx.open();
+  const r = await first;
+  assert.match(r.data, /\r\n\r\n\/slow AAAAA;HTTP\/1\.1 200 /);
+  assert.match(r.data, /\r\n\r\n\/second ;$/);
+});
+
+sharedReads.run();
