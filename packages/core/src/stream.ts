@@ -208,6 +208,7 @@ export class Stream {
   private readonly onUserBufferRead = (length: number, buffer: Buffer): void => {
     const receiver = this.receiver;
     if (receiver !== undefined) receiver(this.receiverArg, buffer.subarray(0, length), true);
+    if (this.idleWatcher !== undefined) this.notifyIdle('data');
   };
 
   /** Without a receiver, bytes of a user-buffer socket become 'data' events again (copied). */
@@ -216,6 +217,7 @@ export class Stream {
   private readonly onReceivedData = (chunk: Buffer): void => {
     const receiver = this.receiver;
     if (receiver !== undefined) receiver(this.receiverArg, chunk, false);
+    if (this.idleWatcher !== undefined) this.notifyIdle('data');
   };
 
   /**
@@ -290,7 +292,8 @@ export class Stream {
     if (!this.detached) this.startReading();
     // A detached stream's bytes go to its push reader's 'data' listener; one more listener beside it
     // sees them too. ('readable' would switch the socket out of flowing mode and back, two ticks.)
-    else this.socket.on('data', this.onIdleData);
+    // A receiving stream tells the watcher from its receive callback.
+    else if (this.receiver === undefined) this.socket.on('data', this.onIdleData);
     this.socket.resume();
   }
 
@@ -304,7 +307,7 @@ export class Stream {
     this.idleWatcher = undefined;
     this.idleWatcherArg = undefined;
     if (this.detached) this.socket.off('data', this.onIdleData);
-    if (!this.waiter && this.socket.listenerCount('data') === (this.reading ? 1 : 0)) this.socket.pause();
+    if (!this.waiter && this.receiver === undefined && this.socket.listenerCount('data') === (this.reading ? 1 : 0)) this.socket.pause();
   }
 
   private startReading(): void {

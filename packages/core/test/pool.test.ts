@@ -141,6 +141,29 @@ pool('a detached stream (read by a push reader) is watched too, and keeps flowin
   }
 });
 
+pool('a receiving stream is watched through its receiver, and keeps flowing to it after get', async () => {
+  const echo = await tcpServer((s) => s.pipe(s));
+  try {
+    const p = new ConnectionPool();
+    const a = await connect(new Peer(`127.0.0.1:${echo.port}`));
+    const seen: string[] = [];
+    a.receive((list: string[], bytes: Buffer) => list.push(bytes.toString()), seen);
+    a.socket.resume();
+    p.put('k', a);
+    const got = p.get('k')!;
+    assert.not.ok(got.socket.isPaused(), 'still flowing to its receiver');
+    got.write('hello');
+    await until(() => seen.join('') === 'hello');
+    assert.not.ok(got.socket.destroyed, 'its reply did not count as idle data');
+    p.put('k', got);
+    got.socket.write('echoed back while idle');
+    await until(() => p.size === 0);
+    assert.ok(got.socket.destroyed, 'bytes while idle still drop it');
+  } finally {
+    await echo.close();
+  }
+});
+
 pool('a detached stream nobody reads is paused again after get, so no byte is lost', async () => {
   const echo = await tcpServer((s) => s.pipe(s));
   try {
