@@ -3,11 +3,14 @@
 //   ... main.ts --upstream 10.0.0.1:80 --upstream 10.0.0.2:80          your own backends
 //   ... main.ts --listen 0.0.0.0:8080 --tls cert.pem key.pem           other address, plus TLS on 6189 (h2 by ALPN)
 //   ... main.ts --h2c                                                  HTTP/2 prior knowledge beside HTTP/1.1
+//   ... main.ts --metrics 127.0.0.1:9091 --access-log                  Prometheus metrics, access log lines on stdout
+// Requests are traced with OpenTelemetry when the program registers a tracer provider (none: no cost).
 // Core's flags pass through: -c conf.yaml (max_retries, upstream_keepalive_pool_size, ...), -t, -d, -u
 // (SIGQUIT/SIGHUP start this program again with -u to take the listeners over).
 import { parseArgs } from 'node:util';
 import { Server, formatAddress } from '@sluice/core';
 import { LoadBalancer, RoundRobin, TcpHealthCheck } from '@sluice/lb';
+import { AccessLog, prometheusHttpService, ProxyObservability, RequestTracing, SluiceMetrics } from '@sluice/observability';
 import { httpProxyService } from '@sluice/proxy';
 import { TlsSettings } from '@sluice/tls';
 import { RoundRobinProxy, startOrigins } from './app.js';
@@ -19,6 +22,8 @@ const { values, tokens } = parseArgs({
     'tls-listen': { type: 'string' },
     tls: { type: 'string' },
     h2c: { type: 'boolean', default: false },
+    metrics: { type: 'string' },
+    'access-log': { type: 'boolean', default: false },
     conf: { type: 'string', short: 'c' },
     test: { type: 'boolean', short: 't' },
     daemon: { type: 'boolean', short: 'd' },
@@ -55,12 +60,23 @@ const lb = LoadBalancer.fromAddresses(RoundRobin, upstreams, {
   healthCheckFrequencyMs: 1000,
 });
 const health = lb.asService('health checks');
-const proxy = httpProxyService(server.configuration, new RoundRobinProxy(lb), { name: 'load balancer', h2c: values.h2c, alpnH2: true }).addTcp(values.listen);
+// The proxy's built-in metrics (with backend health read from the load balancer at each scrape), one
+// access log line per request (with the worker's pid), and a span per request when tracing is set up.
+const metrics = new SluiceMetrics();
+metrics.watchBackends(lb.backends);
+const observe = new ProxyObservability({
+  metrics,
+  accessLog: values['access-log'] ? new AccessLog(undefined, { base: { pid: process.pid } }) : undefined,
+  tracing: new RequestTracing(),
+});
+const proxy = httpProxyService(server.configuration, new RoundRobinProxy(lb), { name: 'load balancer', h2c: values.h2c, alpnH2: true, observe }).addTcp(values.listen);
 if (tlsFiles) proxy.addTls(values['tls-listen'] ?? values.listen.replace(/:(\d+)$/, (_, p: string) => `:${p === '0' ? 0 : Number(p) + 1}`), TlsSettings.intermediate(...tlsFiles));
 server.addService(health);
 server.addService(proxy.dependsOn(health));
+const metricsService = values.metrics === undefined ? undefined : prometheusHttpService(values.metrics, metrics.registry);
+if (metricsService) server.addService(metricsService);
 
-proxy.readiness.ready.then(() => {
+Promise.all([proxy.readiness.ready, metricsService?.readiness.ready]).then(() => {
   const [plain, secure] = proxy.addresses.map(formatAddress);
   console.log(`load balancer on http://${plain} over ${upstreams.length} upstreams (round robin, TCP health checks every 1 s)`);
   console.log('try:');
@@ -69,5 +85,6 @@ proxy.readiness.ready.then(() => {
   console.log(`  curl -s --data-binary 'echo me' http://${plain}/echo`);
   if (values.h2c) console.log(`  curl -si --http2-prior-knowledge http://${plain}/      # h2c`);
   if (secure) console.log(`  curl -sk --http2 https://${secure}/      # h2 by ALPN (HTTP/1.1 clients get HTTP/1.1)`);
+  if (metricsService) console.log(`  curl -s http://${formatAddress(metricsService.addresses[0])}/metrics      # Prometheus`);
 });
 await server.runForever();

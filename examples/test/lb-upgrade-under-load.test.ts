@@ -9,7 +9,7 @@
 // requests, none of the refused ones). The Node h2c loop below retries them and counts them apart.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { connect as http2Connect, constants as h2, type ClientHttp2Session } from 'node:http2';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { alive, run as runChild, until, waitFor } from './helpers/child.js';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'sluice-lb-upgrade-'));
@@ -24,39 +25,11 @@ const dir = mkdtempSync(join(tmpdir(), 'sluice-lb-upgrade-'));
 const pids = new Set<number>();
 const hasWrk = spawnSync('wrk', ['--version']).error === undefined;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function until(what: string, cond: () => boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(25);
-  }
-}
-
-/** A child process with its output collected. */
+/** A child process with its output collected, remembered for the cleanup. */
 function run(command: string, args: string[]): { child: ChildProcess; output: () => string } {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-  if (child.pid) pids.add(child.pid);
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  return { child, output: () => out };
-}
-
-async function waitFor(output: () => string, re: RegExp, ms = 30_000): Promise<RegExpExecArray> {
-  let m: RegExpExecArray | null = null;
-  await until(`${re} in output`, () => (m = re.exec(output())) !== null, ms).catch((e: Error) => {
-    throw new Error(`${e.message}:\n${output()}`);
-  });
-  return m!;
+  const started = runChild(command, args);
+  if (started.child.pid) pids.add(started.child.pid);
+  return started;
 }
 
 let origins: string[] = [];

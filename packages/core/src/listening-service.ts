@@ -48,8 +48,14 @@ export interface TlsAcceptorSettings {
 }
 
 interface Endpoint {
-  /** Names the endpoint across an upgrade: the successor asks for the listener by this key. */
+  /**
+   * Names the endpoint across an upgrade and to workers: the successor (or worker) asks for the
+   * listener by this key. The service name is part of it, so two services on `127.0.0.1:0` each get
+   * their own socket.
+   */
   key: string;
+  /** `tcp 127.0.0.1:8080`, for logs. */
+  label: string;
   unixPath?: string;
   /** Listens, on `inherited` (a listener handed over by the previous process) when given. */
   listen(onSocket: (socket: Socket, unixPath?: string) => void, log: Logger, inherited: ListenerHandle | undefined): Promise<NetServer>;
@@ -83,7 +89,7 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
   addTcp(addr: string, options: TcpListenOptions = {}): this {
     const { host, port } = listenAddress(addr);
     this.endpoints.push({
-      key: `tcp ${addr}`,
+      ...this.endpointNames(`tcp ${addr}`),
       listen: (onSocket, _log, inherited) => {
         const server = createNetServer(serverSocketOptions(options), (s) => onSocket(s));
         return listenOn(server, inherited ?? { host, port, backlog: options.backlog, ipv6Only: options.ipv6Only }, `tcp ${addr}`);
@@ -99,7 +105,7 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
    */
   addUds(path: string, mode?: number): this {
     this.endpoints.push({
-      key: `uds ${path}`,
+      ...this.endpointNames(`uds ${path}`),
       unixPath: path,
       listen: async (onSocket, _log, inherited) => {
         const server = createNetServer((s) => onSocket(s, path));
@@ -118,7 +124,7 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
   addTls(addr: string, settings: TlsAcceptorSettings, options: TcpListenOptions = {}): this {
     const { host, port } = listenAddress(addr);
     this.endpoints.push({
-      key: `tls ${addr}`,
+      ...this.endpointNames(`tls ${addr}`),
       listen: (onSocket, log, inherited) => {
         const server = createTlsServer({ ...serverSocketOptions(options), ...settings.serverOptions() });
         // Counted from the TCP accept, not the end of the handshake: a drain (or the hand-over to a
@@ -142,6 +148,13 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
   inheritErrorReporter(reporter: ErrorReporter): void {
     this.errorReporter ??= reporter;
     this.app.inheritErrorReporter?.(reporter);
+  }
+
+  /** The key and label of a new endpoint; a second endpoint with the same label in this service gets `#2`. */
+  private endpointNames(label: string): { key: string; label: string } {
+    const base = `${this.name}: ${label}`;
+    const same = this.endpoints.filter((e) => e.label === label).length;
+    return { key: same === 0 ? base : `${base} #${same + 1}`, label };
   }
 
   /** Waits for `service` to be ready before listening. */
@@ -213,7 +226,7 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
     try {
       for (const endpoint of this.endpoints) {
         const inherited = await inherit?.take(endpoint.key);
-        if (inherited) log.info(`${this.name}: took over ${endpoint.key} from the previous process`);
+        if (inherited) log.info(`${this.name}: took over ${endpoint.label} from the previous process`);
         this.servers.push(await endpoint.listen(onSocket, log, inherited));
       }
     } catch (e) {

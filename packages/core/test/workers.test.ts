@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ListeningService, closeHandle, handleAddress, type ServerApp } from '../src/index.js';
 import { fixture, runTs, waitFor } from './helpers/child.js';
 import { alive, load, until } from './helpers/load.js';
 
@@ -73,6 +74,20 @@ workers('workers share the listener, a crashed worker is replaced, upgrade and S
     await until(() => !alive(newSupervisor) && !alive(n1) && !alive(n2));
   } finally {
     await traffic.stop();
+  }
+});
+
+workers('two services on 127.0.0.1:0 bind a socket each for their workers (handles keyed by service)', async () => {
+  const app: ServerApp = { processNewConnection() {} };
+  const a = new ListeningService('proxy', app).addTcp('127.0.0.1:0').addTcp('127.0.0.1:0');
+  const b = new ListeningService('metrics', app).addTcp('127.0.0.1:0');
+  const handles = [...(await a.bindHandles()), ...(await b.bindHandles())];
+  try {
+    assert.equal(handles.map(([key]) => key), ['proxy: tcp 127.0.0.1:0', 'proxy: tcp 127.0.0.1:0 #2', 'metrics: tcp 127.0.0.1:0']);
+    const ports = new Set(handles.map(([, h]) => handleAddress(h)!.port));
+    assert.is(ports.size, 3, 'three sockets, three ports');
+  } finally {
+    for (const [, h] of handles) closeHandle(h);
   }
 });
 
