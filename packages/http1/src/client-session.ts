@@ -75,20 +75,34 @@ export class ClientSession extends Http1Session<ResponseHeader> {
   /**
    * Reads the final response head, collecting 1xx heads in {@link ClientSession.informational}
    * (a 101 is final: the connection then belongs to the new protocol).
-   * @throws H1ParseError for a malformed response; SluiceError `ReadTimedout`, `ConnectionClosed`.
+   * @throws H1ParseError for a malformed response; SluiceError `ReadTimedout`, `ConnectionClosed`
+   *   (also with code `ERR_H1_SESSION_CLOSED` when {@link ClientSession.close} ends the wait).
    */
   async readResponse(): Promise<ResponseHeader> {
     for (;;) {
-      const head = await this.reader.readHead(this.readTimeoutMs);
-      if (head === null) throw new SluiceError('ConnectionClosed', { context: 'upstream closed the connection before responding' }).intoUp();
-      if (head.status >= 200 || head.status === 101) {
-        this.response = head;
-        return head;
-      }
+      const head = await this.readResponseHead();
+      if (head.status >= 200 || head.status === 101) return head;
       this.informational.push(head);
-      this.reader.nextMessage();
-      this.reader.skipBody = this.request?.method === 'HEAD';
     }
+  }
+
+  /**
+   * Reads the next response head as it arrives, 1xx included (RFC 9110 §15.2: a proxy forwards each
+   * informational response when it comes, e.g. 103 Early Hints while the origin still works). After a
+   * 1xx, call again for the next head; a final head (>= 200, or 101) is kept as
+   * {@link ClientSession.response}. The read timeout applies to each wait.
+   * @throws as {@link ClientSession.readResponse}.
+   */
+  async readResponseHead(): Promise<ResponseHeader> {
+    const head = await this.reader.readHead(this.readTimeoutMs);
+    if (head === null) throw new SluiceError('ConnectionClosed', { context: 'upstream closed the connection before responding' }).intoUp();
+    if (head.status >= 200 || head.status === 101) {
+      this.response = head;
+      return head;
+    }
+    this.reader.nextMessage();
+    this.reader.skipBody = this.request?.method === 'HEAD';
+    return head;
   }
 
   /** The next piece of response body, or null at its end (for a close-delimited body: at EOF). */
@@ -137,9 +151,13 @@ export class ClientSession extends Http1Session<ResponseHeader> {
     return this.stream;
   }
 
-  /** Closes the connection. */
+  /**
+   * Closes the connection. A read still waiting (`readResponse`, a body read) fails with SluiceError
+   * `ConnectionClosed`, code `ERR_H1_SESSION_CLOSED`, instead of waiting forever.
+   */
   close(): void {
     this.flush();
+    this.reader.cancel(new SluiceError('ConnectionClosed', { code: 'ERR_H1_SESSION_CLOSED', context: 'the client session was closed while a response was awaited' }));
     this.reader.detach();
     this.stream.destroy();
   }

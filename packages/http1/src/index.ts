@@ -6,3 +6,4 @@ export * from './framing.js';
 export * from './session.js';
 export * from './server-session.js';
 export * from './client-session.js';
+export type { PeerEndListener } from './message-reader.js';

@@ -14,6 +14,11 @@ function receiveBytes(reader: MessageReader<RequestHeader | ResponseHeader>, byt
   reader.received(bytes, transient);
 }
 
+/** Who wants to know that the peer left (see {@link MessageReader.endListener}). */
+export interface PeerEndListener {
+  peerEnded(): void;
+}
+
 /**
  * Feeds a stream's bytes to a push parser and lets a session await one message at a time: its head,
  * then its body chunks. The parser stops at the end of each message; bytes after it (a pipelined
@@ -37,6 +42,11 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
   skipBody = false;
   /** Set while the request was CONNECT: a 2xx response to it opens a tunnel and has no body. */
   connectRequest = false;
+  /**
+   * Told once when the peer ends or breaks the connection (its FIN, a reset, a socket error), whether
+   * or not a read is waiting: a server busy with a request learns that its client left.
+   */
+  endListener: PeerEndListener | null = null;
   private failure: Error | null = null;
   private readonly body: Buffer[] = [];
   private bodyBuffered = 0;
@@ -139,13 +149,26 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
     this.feedHeld();
     if (this.waiter === null || this.failure !== null || this.eof || this.complete || this.leftover !== null) return;
     if (this.bodyBuffered >= BODY_HIGH_WATER_MARK) return;
-    if (!this.attached) {
-      this.attached = true;
-      this.socket.on('end', this.onEnd);
-      this.socket.on('close', this.onEnd);
-      this.socket.on('error', this.onError);
-    }
+    this.attach();
     this.socket.resume();
+  }
+
+  private attach(): void {
+    if (this.attached) return;
+    this.attached = true;
+    this.socket.on('end', this.onEnd);
+    this.socket.on('close', this.onEnd);
+    this.socket.on('error', this.onError);
+  }
+
+  /**
+   * Listens to the socket even while no read waits, so the peer's end reaches
+   * {@link MessageReader.endListener} (bytes that come meanwhile are kept as usual). A socket paused
+   * for backpressure stays paused.
+   */
+  listen(): void {
+    this.attach();
+    if (this.failure === null && !this.eof && (this.leftover?.length ?? 0) < BODY_HIGH_WATER_MARK && this.bodyBuffered < BODY_HIGH_WATER_MARK) this.socket.resume();
   }
 
   private feed(chunk: Buffer): void {
@@ -187,6 +210,7 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
     // Held bytes are parsed first; the parser learns of the end once they are (see pump).
     if (this.leftover === null) this.finishParser();
     this.wake();
+    this.tellEnded();
   };
 
   /** Tells the parser the stream ended: a close-delimited body completes, a cut message fails. */
@@ -207,6 +231,24 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
     this.failure ??= e;
     this.socket.pause();
     this.wake();
+    this.tellEnded();
+  }
+
+  /**
+   * Ends reading with `error` unless it already ended with another: a wait in progress (head or body)
+   * and every later read fail with it. For a session closed while a read is pending.
+   */
+  cancel(error: Error): void {
+    this.fail(error);
+  }
+
+  /** Tells the end listener, once, that the peer is gone. */
+  private tellEnded(): void {
+    const listener = this.endListener;
+    if (listener !== null) {
+      this.endListener = null;
+      listener.peerEnded();
+    }
   }
 
   /**

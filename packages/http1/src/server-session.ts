@@ -5,6 +5,7 @@ import type { HeaderMap, RequestHeader, ResponseHeader, Stream } from '@sluice/c
 import { lastChunk } from './chunked.js';
 import { H1ParseError, H1_ERRORS } from './error.js';
 import { frameResponse, responseHasBody } from './framing.js';
+import type { PeerEndListener } from './message-reader.js';
 import type { BodyFraming } from './parser.js';
 import { headBytes, serializeResponseHead } from './serializer.js';
 import { Http1Session } from './session.js';
@@ -185,6 +186,23 @@ export class ServerSession extends Http1Session<RequestHeader> {
     }
   }
 
+  /**
+   * Tells `listener` once when the client ends or breaks the connection while it is set (null stops
+   * watching), even when no read is waiting: a proxy waiting for its upstream learns at once that no
+   * one will read the answer (nginx checks for a broken client connection likewise). Called at once
+   * when the client already left.
+   */
+  watchClientGone(listener: PeerEndListener | null): void {
+    const reader = this.reader;
+    if (listener !== null && (reader.eof || reader.error !== null || this.stream.socket.destroyed)) {
+      reader.endListener = null;
+      listener.peerEnded();
+      return;
+    }
+    reader.endListener = listener;
+    if (listener !== null) reader.listen();
+  }
+
   /** Whether the request has a body to read (RFC 9112 §6.3). */
   get hasBody(): boolean {
     const f = this.reader.parser.framing;
@@ -242,7 +260,11 @@ export class ServerSession extends Http1Session<RequestHeader> {
   writeResponseHeader(res: ResponseHeader): Promise<void> | undefined {
     const req = this.request;
     if (req === null || this.responseState !== R_NONE) throw new SluiceError('InternalError', { context: 'response head written twice or without a request' });
-    if (res.status < 200 && res.status !== 101) return this.write(headBytes(serializeResponseHead(res)));
+    if (res.status < 200 && res.status !== 101) {
+      // RFC 9110 §15.2: no 1xx to an HTTP/1.0 client, which would take it for the final response.
+      if (req.version === '1.0') return undefined;
+      return this.write(headBytes(serializeResponseHead(res)));
+    }
     this.framing = res.status === 101 ? 'none' : frameResponse(req.method, req.version, res);
     // A final answer to "Expect: 100-continue" without a 100: the client may never send the body,
     // so the connection cannot be reused (RFC 9110 §10.1.1).

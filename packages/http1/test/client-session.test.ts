@@ -162,6 +162,14 @@ rawServer.before(async (ctx) => {
       else if (text.includes('/extra')) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokSTRAY');
       else if (text.includes('/continue-then-close')) socket.end('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\nall of it');
       else if (text.startsWith('CONNECT')) socket.write('HTTP/1.1 200 Connection Established\r\n\r\nSERVER-FIRST');
+      else if (text.includes('/silent')) return; // never answers
+      else if (text.includes('/half-body')) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc');
+      else if (text.includes('/hints-then-go')) {
+        // The final response only after the client saw the 103 and said so: a session that waited
+        // for the final head before handing out the 1xx would wait forever.
+        socket.write('HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n');
+        socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+      }
       else socket.end();
     });
   });
@@ -221,6 +229,62 @@ rawServer('1xx, then a close-delimited body and FIN in one segment', async ({ po
   assert.is((await session.readBody()).toString(), 'all of it');
   assert.is(session.isReusable(), false);
   session.close();
+});
+
+/** `p`, or a rejection after `ms` (a bound on a hang, not a speed assertion). */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} still pending after ${ms} ms`)), ms)));
+  return Promise.race([p, bound]).finally(() => clearTimeout(timer));
+}
+
+rawServer('readResponseHead hands out each 1xx as it arrives, before the final head exists', async ({ port }) => {
+  const stream = await open(port);
+  const session = new ClientSession(stream);
+  try {
+    session.writeRequestHeader(RequestHeader.build('GET', '/hints-then-go'));
+    const hint = await within(session.readResponseHead(), 3000, 'the 103');
+    assert.is(hint.status, 103);
+    assert.is(hint.headers.get('link'), '</a.css>; rel=preload');
+    assert.is(session.response, null);
+    stream.socket.write('go');
+    const res = await within(session.readResponseHead(), 3000, 'the final head');
+    assert.is(res.status, 200);
+    assert.is(session.response, res);
+    assert.is((await session.readBody()).toString(), 'ok');
+  } finally {
+    session.close();
+  }
+});
+
+rawServer('close() settles a pending readResponse with a typed error', async ({ port }) => {
+  const session = new ClientSession(await open(port));
+  session.writeRequestHeader(RequestHeader.build('GET', '/silent'));
+  const pending = session.readResponse();
+  setTimeout(() => session.close(), 50);
+  try {
+    await within(pending, 3000, 'readResponse after close()');
+    assert.unreachable('should reject');
+  } catch (e) {
+    assert.is((e as { code?: string }).code, 'ERR_H1_SESSION_CLOSED');
+    assert.is((e as { type?: string }).type, 'ConnectionClosed');
+  }
+  assert.ok(session.stream.socket.destroyed);
+});
+
+rawServer('close() settles a pending body read with a typed error', async ({ port }) => {
+  const session = new ClientSession(await open(port));
+  session.writeRequestHeader(RequestHeader.build('GET', '/half-body'));
+  await session.readResponse();
+  assert.is((await session.readBodyChunk())?.toString(), 'abc');
+  const pending = session.readBodyChunk();
+  setTimeout(() => session.close(), 50);
+  try {
+    await within(pending, 3000, 'readBodyChunk after close()');
+    assert.unreachable('should reject');
+  } catch (e) {
+    assert.is((e as { code?: string }).code, 'ERR_H1_SESSION_CLOSED');
+  }
 });
 
 rawServer('CONNECT: a 2xx opens a tunnel; bytes after the head are handed over', async ({ port }) => {

@@ -21,14 +21,26 @@ export interface RequestTarget {
   endStream?: boolean;
 }
 
+/** A response head from its `[':status', value, name, value, …]` field list. */
+function responseOf(fields: string[]): ResponseHeader {
+  const response = new ResponseHeader(Number(fields[1]), '2');
+  for (let i = 2; i < fields.length; i += 2) response.headers.appendUnchecked(fields[i], fields[i + 1]);
+  return response;
+}
+
 /** A request stream on the client: write the body and trailers, read the response. */
 export class Http2ClientStream extends Http2Stream {
   /** Resolves with the final response header (1xx responses are in `informational`). */
   async readResponseHeader(): Promise<ResponseHeader> {
-    const fields = await this.readHeaders();
-    const response = new ResponseHeader(Number(fields[1]), '2');
-    for (let i = 2; i < fields.length; i += 2) response.headers.appendUnchecked(fields[i], fields[i + 1]);
-    return response;
+    return responseOf(await this.readHeaders());
+  }
+
+  /**
+   * Resolves with the next response header as it arrives, 1xx included (each once): after a 1xx,
+   * call again for the next one. For proxies that forward 103 Early Hints when they come.
+   */
+  async readNextResponseHeader(): Promise<ResponseHeader> {
+    return responseOf(await this.readNextHeaders());
   }
 
   /** The response trailers, once the body has been read to its end (gRPC's status). */

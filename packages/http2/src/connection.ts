@@ -829,7 +829,7 @@ export class Http2Connection implements StreamOwner, FrameHandler {
         const status = checkResponseFields(streamId, fields, this.lengthOut);
         if (status < 200) {
           if (endStream) throw new Http2Error('ERR_H2_MALFORMED_MESSAGE', ErrorCode.PROTOCOL_ERROR, `stream ${streamId}: informational response with END_STREAM (RFC 9113 §8.1)`, streamId);
-          (stream.informational ??= []).push(fields);
+          stream.deliverInformational(fields);
           return;
         }
         // RFC 9110 §8.6: after HEAD or a 304, content-length describes a body that is not sent.

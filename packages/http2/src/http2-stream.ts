@@ -60,6 +60,10 @@ export class Http2Stream {
   private chunksHead = 0;
   private bodyWaiter: Waiter<Buffer | null> | null = null;
   private headersWaiter: Waiter<string[]> | null = null;
+  /** Informational sections already handed out by {@link readNextHeaders}. */
+  private informationalRead = 0;
+  /** The header waiter also takes an informational section (it came from {@link readNextHeaders}). */
+  private waiterTakesInformational = false;
 
   // DATA waiting for window: the chunks, and END_STREAM / trailers to send after them.
   /** @internal */ readonly sendQueue: Buffer[] = [];
@@ -105,11 +109,24 @@ export class Http2Stream {
 
   /** Resolves with the header section once it has arrived (a client waiting for its response). */
   readHeaders(): Promise<string[]> {
+    this.waiterTakesInformational = false;
     if (this.headersReceived) return Promise.resolve(this.fields);
     if (this.error !== null) return Promise.reject(this.error);
     return new Promise((resolve, reject) => {
       this.headersWaiter = { resolve, reject };
     });
+  }
+
+  /**
+   * Resolves with the next header section as it arrives, informational (1xx) ones included, each
+   * once: a client forwarding 103 Early Hints hands each on before the final response exists.
+   */
+  readNextHeaders(): Promise<string[]> {
+    const info = this.informational;
+    if (info !== null && this.informationalRead < info.length) return Promise.resolve(info[this.informationalRead++]);
+    const next = this.readHeaders();
+    this.waiterTakesInformational = true;
+    return next;
   }
 
   /**
@@ -157,6 +174,17 @@ export class Http2Stream {
     if (waiter !== null && this.chunksHead === this.chunks.length) {
       this.bodyWaiter = null;
       waiter.resolve(null);
+    }
+  }
+
+  /** @internal An informational (1xx) header section arrived before the final one. */
+  deliverInformational(fields: string[]): void {
+    (this.informational ??= []).push(fields);
+    const waiter = this.headersWaiter;
+    if (waiter !== null && this.waiterTakesInformational) {
+      this.headersWaiter = null;
+      this.informationalRead++;
+      waiter.resolve(fields);
     }
   }
 

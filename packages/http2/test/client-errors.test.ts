@@ -147,6 +147,32 @@ clientSide('1xx informational responses are kept apart from the final response',
   peer.close();
 });
 
+clientSide('readNextResponseHeader hands out each 1xx as it arrives, before the final response exists', async () => {
+  const { client, peer, encoder } = await pair();
+  const stream = get(client);
+  try {
+    const first = stream.readNextResponseHeader();
+    peer.send(frame(T.HEADERS, F.END_HEADERS, 1, encoder.encode([':status', '103', 'link', '</a.css>; rel=preload'])));
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the 103 was not handed out within 3 s')), 3000)));
+    const hint = await Promise.race([first, bound]).finally(() => clearTimeout(timer));
+    assert.is(hint.status, 103);
+    assert.is(hint.header('link'), '</a.css>; rel=preload');
+    peer.send(
+      frame(T.HEADERS, F.END_HEADERS, 1, encoder.encode([':status', '103', 'link', '</b.js>; rel=preload'])),
+      frame(T.HEADERS, F.END_HEADERS | F.END_STREAM, 1, encoder.encode([':status', '204'])),
+    );
+    // Both arrived before this read: the second 103 still comes first, then the final head.
+    await new Promise((r) => setTimeout(r, 50));
+    assert.is((await stream.readNextResponseHeader()).header('link'), '</b.js>; rel=preload');
+    assert.is((await stream.readNextResponseHeader()).status, 204);
+    assert.is((await stream.readNextResponseHeader()).status, 204);
+  } finally {
+    client.connection.close();
+    peer.close();
+  }
+});
+
 clientSide('our client never exceeds the server MAX_CONCURRENT_STREAMS', async () => {
   const { client, peer } = await pair({}, [setting(3, 2)]);
   await client.connection.ready;

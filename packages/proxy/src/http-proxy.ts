@@ -80,7 +80,8 @@ function startsWithPreface(chunk: Buffer): boolean {
  * ({@link Http2Upstream}).
  */
 interface UpstreamExchange {
-  readonly informational: ResponseHeader[];
+  /** The next response head as it arrives, 1xx included. */
+  readResponseHead(): Promise<ResponseHeader>;
   readonly trailers: HeaderMap | null;
   writeBody(chunk: Buffer): Promise<void> | undefined;
   finishBody(trailers: HeaderMap | null): Promise<void> | undefined;
@@ -536,22 +537,15 @@ export class HttpProxy<Ctx> implements ServerApp {
       } catch (e) {
         throw this.upstreamError(e, reused, 'writing the request head');
       }
-      // The socket itself: destroying it fails a pending read (closing the client session would not).
-      session.attachUpstream?.(stream);
+      session.attachUpstream?.(client);
       if (send !== undefined) {
         if (send.running !== undefined) await send.running;
         send.done = send.cancelled = false;
         send.failure = undefined;
-        send.upstream = stream;
+        send.upstream = client;
         send.running = this.sendBody(session, ctx, client, send);
       }
-      let res: ResponseHeader;
-      try {
-        res = await client.readResponse();
-      } catch (e) {
-        if (send?.failure?.source === 'Downstream') throw send.failure;
-        throw this.upstreamError(e, reused && client.bodyBytesRead() === 0, 'reading the response head');
-      }
+      const res = await this.readFinalHead(session, client, reused, send);
       if (res.status === 101 || (session.request.method === 'CONNECT' && res.status >= 200 && res.status < 300)) {
         return await this.switchProtocols(session, ctx, client, res).then((r) => {
           handedOver = true;
@@ -617,13 +611,7 @@ export class HttpProxy<Ctx> implements ServerApp {
         send.upstream = upstream;
         send.running = this.sendBody(session, ctx, upstream, send);
       }
-      let res: ResponseHeader;
-      try {
-        res = await upstream.readResponse();
-      } catch (e) {
-        if (send?.failure?.source === 'Downstream') throw send.failure;
-        throw this.upstreamError(e, reused && upstream.bodyBytesRead() === 0, 'reading the response head');
-      }
+      const res = await this.readFinalHead(session, upstream, reused, send);
       await this.forwardResponse(session, ctx, upstream, res);
       complete = true;
       // The upstream answered before taking the whole body: the rest of it cannot follow on HTTP/1.
@@ -634,6 +622,29 @@ export class HttpProxy<Ctx> implements ServerApp {
       if (send !== undefined && !send.done) send.cancelled = true;
       // An unfinished exchange resets its stream; the connection stays for the others.
       if (!complete || !stream.localEnded) upstream.close();
+    }
+  }
+
+  /**
+   * Reads the upstream's final response head (or a 101), forwarding each 1xx downstream as it arrives
+   * (RFC 9110 §15.2), so 103 Early Hints reach the client while the origin still works on the answer.
+   * 100 Continue is not forwarded: our own session answers the client's `Expect` when it reads the body.
+   */
+  private async readFinalHead(session: DownstreamSession, client: UpstreamExchange, reused: boolean, send: BodySend | undefined): Promise<ResponseHeader> {
+    for (;;) {
+      let res: ResponseHeader;
+      try {
+        res = await client.readResponseHead();
+      } catch (e) {
+        if (send?.failure?.source === 'Downstream') throw send.failure;
+        throw this.upstreamError(e, reused && client.bodyBytesRead() === 0, 'reading the response head');
+      }
+      if (res.status >= 200 || res.status === 101) return res;
+      if (res.status === 100) continue;
+      removeHopByHop(res.headers);
+      res.version = '1.1';
+      const w = session.writeResponseHeader(res);
+      if (w) await this.downstreamWrite(w);
     }
   }
 
@@ -680,24 +691,15 @@ export class HttpProxy<Ctx> implements ServerApp {
       state.failure = toSluiceError(e, 'WriteError', 'sending the request body');
       if (state.failure.source === 'Unset') state.failure.intoUp();
       // The client is gone: ending the upstream exchange ends the wait for a response that no one will
-      // read (destroying the connection fails that read; closing the http1 client session would leave
-      // it pending). An upstream write failure leaves the connection alone: an upstream may answer
-      // early and stop reading, and that answer must still go out.
-      if (state.failure.source === 'Downstream') state.upstream?.destroy();
+      // read. An upstream write failure leaves the connection alone: an upstream may answer early and
+      // stop reading, and that answer must still go out.
+      if (state.failure.source === 'Downstream') state.upstream?.close();
     }
   }
 
   /** Sends the response head, body and trailers downstream through the response phases. */
   private async forwardResponse(session: DownstreamSession, ctx: Ctx, client: UpstreamExchange, res: ResponseHeader): Promise<void> {
     const proxy = this.proxy;
-    // 1xx heads other than 100 (answered by our own session) go downstream first (RFC 9110 §15.2).
-    const info = client.informational;
-    for (let i = 0; i < info.length; i++) {
-      if (info[i].status === 100) continue;
-      removeHopByHop(info[i].headers);
-      const w = session.writeResponseHeader(info[i]);
-      if (w) await this.downstreamWrite(w);
-    }
     if (proxy.upstreamResponseFilter) {
       const r = proxy.upstreamResponseFilter(session, res, ctx);
       if (isThenable(r)) await r;

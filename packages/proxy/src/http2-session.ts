@@ -246,7 +246,7 @@ export class Http2Session implements DownstreamSession {
     if (!this.done) this.gone = true;
     const upstream = this.upstream;
     this.upstream = null;
-    if (upstream !== null && !this.done) upstream.destroy();
+    if (upstream !== null && !this.done) upstream.close();
   }
 
   private sendHead(response: ResponseHeader, endStream: boolean): void {

@@ -9,8 +9,6 @@ import { ErrorCode, Http2Error, type Http2ClientStream } from '@sluice/http2';
  */
 export class Http2Upstream {
   readonly stream: Http2ClientStream;
-  /** 1xx heads received before the final one. */
-  readonly informational: ResponseHeader[] = [];
   private readonly readTimeoutMs: number;
   private bytesRead = 0;
   // One timer per exchange, refreshed per read: it fires only while a read is waiting.
@@ -32,25 +30,16 @@ export class Http2Upstream {
     return this.stream.finishRequest(trailers);
   }
 
-  async readResponse(): Promise<ResponseHeader> {
-    let res: ResponseHeader;
+  /** The next response head as it arrives, 1xx included (each once). */
+  async readResponseHead(): Promise<ResponseHeader> {
     this.arm();
     try {
-      res = await this.stream.readResponseHeader();
+      return await this.stream.readNextResponseHeader();
     } catch (e) {
       throw this.readError(e, 'the response head');
     } finally {
       this.reading = false;
     }
-    const info = this.stream.informational;
-    if (info !== null) {
-      for (const fields of info) {
-        const head = new ResponseHeader(Number(fields[1]), '2');
-        for (let i = 2; i < fields.length; i += 2) head.headers.appendUnchecked(fields[i], fields[i + 1]);
-        this.informational.push(head);
-      }
-    }
-    return res;
   }
 
   async readBodyChunk(): Promise<Buffer | null> {
@@ -77,15 +66,10 @@ export class Http2Upstream {
     return this.bytesRead;
   }
 
-  /** Resets the stream unless it already ended both ways (the connection stays for other streams). */
+  /** Resets the stream unless it already ended both ways (the connection stays for other streams); a pending read fails. */
   close(): void {
     this.stopTimer();
     if (!this.stream.closed) this.stream.reset(ErrorCode.CANCEL);
-  }
-
-  /** The same as {@link close}: a pending read fails with the reset. */
-  destroy(): void {
-    this.close();
   }
 
   private arm(): void {

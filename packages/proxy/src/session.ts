@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { ResponseHeader, SluiceError } from '@sluice/core';
 import type { Digest, HeaderMap, RequestHeader, SocketAddress } from '@sluice/core';
-import type { ServerSession } from '@sluice/http1';
+import type { PeerEndListener, ServerSession } from '@sluice/http1';
 
 /**
  * One downstream request as the phases see it (Pingora's proxy `Session`): the request head, its
@@ -50,8 +50,8 @@ export interface Session {
 
 /** The upstream side of an exchange in progress, as far as a downstream session may cancel it. */
 export interface UpstreamHandle {
-  /** Ends the upstream exchange at once (destroys the connection or resets the stream); a pending read fails. */
-  destroy(): void;
+  /** Ends the upstream exchange at once (closes the connection or resets the stream); a pending read fails. */
+  close(): void;
 }
 
 /**
@@ -80,17 +80,18 @@ export interface DownstreamSession extends Session {
   takeOver(): { socket: Socket; head: Buffer };
   /**
    * Names the upstream exchange in progress (null when it is over), so a client that goes away
-   * (an HTTP/2 stream reset) cancels it. Optional: HTTP/1 notices a gone client when it writes.
+   * (an HTTP/1 connection closed, an HTTP/2 stream reset) cancels it at once. Optional: a session
+   * without it notices a gone client when it writes.
    */
   attachUpstream?(upstream: UpstreamHandle | null): void;
-  /** True once the client is known to be gone (an HTTP/2 stream reset); failures then are not retried. */
+  /** True once the client is known to be gone; failures then are not retried. */
   readonly clientGone?: boolean;
   /** The proxy observer's state for this request (what its `requestStarted` returned). */
   observation?: unknown;
 }
 
 /** The downstream session over an HTTP/1 connection. */
-export class Http1Session implements DownstreamSession {
+export class Http1Session implements DownstreamSession, PeerEndListener {
   readonly request: RequestHeader;
   private readonly server: ServerSession;
   private headSent = false;
@@ -99,6 +100,8 @@ export class Http1Session implements DownstreamSession {
   private bodyDone: boolean;
   responseStatus = 0;
   observation: unknown = undefined;
+  private upstream: UpstreamHandle | null = null;
+  private gone = false;
 
   constructor(server: ServerSession, request: RequestHeader) {
     this.server = server;
@@ -224,6 +227,31 @@ export class Http1Session implements DownstreamSession {
   takeOver(): { socket: Socket; head: Buffer } {
     this.keepaliveAllowed = false;
     return this.server.takeOver();
+  }
+
+  /**
+   * While an upstream exchange is attached, the client closing or breaking its connection ends it at
+   * once: nginx likewise checks for a broken client connection while it waits for the upstream
+   * (`proxy_ignore_client_abort off`), and Pingora reads the idle downstream for the same reason.
+   */
+  attachUpstream(upstream: UpstreamHandle | null): void {
+    this.upstream = upstream;
+    this.server.watchClientGone(upstream === null ? null : this);
+  }
+
+  get clientGone(): boolean {
+    return this.gone;
+  }
+
+  /** @internal The client closed or broke the connection while an upstream exchange was attached. */
+  peerEnded(): void {
+    this.keepaliveAllowed = false;
+    const upstream = this.upstream;
+    this.upstream = null;
+    if (upstream !== null && !this.done) {
+      this.gone = true;
+      upstream.close();
+    }
   }
 
   bodyBytesRead(): number {
