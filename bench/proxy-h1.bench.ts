@@ -3,12 +3,13 @@
 // TCP pipe (the JS ceiling: no HTTP at all) and nginx alone (the origin, for reference). Each proxy runs
 // in its own process pinned to CPU 0 (wrk gets CPU 1); rounds are interleaved; medians are reported.
 //   cd bench && node --import tsx proxy-h1.bench.ts          (needs wrk and nginx on PATH)
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuMs, median, peakRssMb, rssMb, waitForPort } from './lib/proc.js';
+import { median, peakRssMb, rssMb, waitForPort } from './lib/proc.js';
+import { startNginx, startPinnedServer, wrk, type WrkResult } from './lib/wrk.js';
 
 const KINDS = ['sluice', 'undici', 'node-http-proxy', 'raw-pipe'] as const;
 const SERVE_FILE = join(dirname(fileURLToPath(import.meta.url)), '.bench-out', 'proxy-h1-serve.mjs');
@@ -69,63 +70,13 @@ if (kind === 'sluice') {
 `;
 
 // ------------------------------------------------------------------------------------------- driver
-interface WrkResult {
-  rps: number;
-  p99Ms: number;
-  /** CPU time (user + system) the proxy process spent per request, in microseconds. */
-  cpuUsPerRequest: number;
-  mbPerSecond: number;
-}
-
-
 /** `SIZE=small` (default, nginx `return 200`), `SIZE=64k` or `SIZE=1m` (static files). */
 const PATH = ({ small: '/', '64k': '/files/64k.bin', '1m': '/files/1m.bin' } as Record<string, string>)[process.env.SIZE ?? 'small'] ?? '/';
 
-function wrk(port: number, seconds: number, pid?: number): WrkResult {
-  const before = cpuMs(pid);
-  const out = execFileSync('taskset', ['-c', '1', 'wrk', '-t1', '-c50', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}${PATH}`], { encoding: 'utf8' });
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
-  const p = /\s99%\s+([\d.]+)(us|ms|s)/.exec(out);
-  const p99Ms = p ? Number(p[1]) * (p[2] === 'us' ? 0.001 : p[2] === 's' ? 1000 : 1) : NaN;
-  const t = /Transfer\/sec:\s+([\d.]+)(KB|MB|GB)/.exec(out);
-  const mbPerSecond = t ? Number(t[1]) * (t[2] === 'KB' ? 1 / 1024 : t[2] === 'GB' ? 1024 : 1) : NaN;
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
-  const cpuUsPerRequest = ((cpuMs(pid) - before) * 1000) / requests;
-  if (/Non-2xx|Socket errors/.test(out)) process.stderr.write(`wrk on :${port} saw errors:\n${out}\n`);
-  return { rps, p99Ms, cpuUsPerRequest, mbPerSecond };
-}
-
-function startNginx(dir: string): { port: number; stop: () => void } {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  writeFileSync(
-    join(dir, 'nginx.conf'),
-    `worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:${port}; location / { return 200 "ok\\n"; } location /files/ { alias ${dir}/; } } }\n`,
-  );
-  writeFileSync(join(dir, '64k.bin'), Buffer.alloc(64 * 1024, 'a'), { mode: 0o644 });
-  writeFileSync(join(dir, '1m.bin'), Buffer.alloc(1024 * 1024, 'b'), { mode: 0o644 });
-  chmodSync(dir, 0o755); // nginx's workers run as another user
-  const child = spawn('taskset', ['-c', '1', 'nginx', '-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
-  return { port, stop: () => child.kill('SIGTERM') };
-}
-
 
 function startProxy(kind: Kind, originPort: number): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn('taskset', ['-c', '0', process.execPath, SERVE_FILE, kind, String(originPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /PORT (\d+)/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]) });
-    });
-    child.on('exit', (code) => reject(new Error(`${kind} exited ${code}`)));
-  });
+  return startPinnedServer(SERVE_FILE, [kind, String(originPort)], kind);
 }
-
-
 
 /**
  * `MODE=idle IDLE=10000`: memory per idle keep-alive connection. Opens IDLE connections to each proxy,
@@ -178,11 +129,11 @@ async function main(): Promise<void> {
   const results = new Map<string, WrkResult[]>();
   try {
     if (process.env.MODE === 'idle') return await idleConnections(proxies);
-    for (const [, port] of targets) wrk(port, 1); // warm-up: JIT, pools, connections
+    for (const [, port] of targets) wrk(port, 1, undefined, PATH); // warm-up: JIT, pools, connections
     for (let round = 0; round < rounds; round++) {
       for (const [name, port, pid] of targets) {
         const list = results.get(name) ?? [];
-        list.push(wrk(port, seconds, pid));
+        list.push(wrk(port, seconds, pid, PATH));
         results.set(name, list);
       }
     }

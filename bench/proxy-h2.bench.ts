@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuMs, median, peakRssMb, waitForPort } from './lib/proc.js';
+import { startPinnedServer } from './lib/wrk.js';
 
 const KINDS = ['sluice', 'node:http2 + undici', 'sluice, h2c upstream'] as const;
 type Kind = (typeof KINDS)[number];
@@ -104,16 +105,7 @@ http { access_log off; keepalive_requests 1000000;
 
 
 function startProxy(kind: Kind, originPort: number, certFile: string, keyFile: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn('taskset', ['-c', '0', process.execPath, SERVE_FILE, kind, String(originPort), certFile, keyFile], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /PORT (\d+)/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]) });
-    });
-    child.on('exit', (code) => reject(new Error(`${kind} exited ${code}`)));
-  });
+  return startPinnedServer(SERVE_FILE, [kind, String(originPort), certFile, keyFile], kind);
 }
 
 

@@ -1,0 +1,65 @@
+// wrk against a server process, and nginx as an origin, for the process-level HTTP benchmarks.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cpuMs } from './proc.js';
+
+export interface WrkResult {
+  rps: number;
+  p99Ms: number;
+  /** CPU time (user + system) the proxy process spent per request, in microseconds. */
+  cpuUsPerRequest: number;
+  mbPerSecond: number;
+}
+
+/**
+ * Runs `wrk -t1 -c50` (pinned to CPU 1) for `seconds` against 127.0.0.1:`port``path`, and reads the CPU
+ * time process `pid` spent meanwhile.
+ */
+export function wrk(port: number, seconds: number, pid?: number, path = '/'): WrkResult {
+  const before = cpuMs(pid);
+  const out = execFileSync('taskset', ['-c', '1', 'wrk', '-t1', '-c50', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}${path}`], { encoding: 'utf8' });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const p = /\s99%\s+([\d.]+)(us|ms|s)/.exec(out);
+  const p99Ms = p ? Number(p[1]) * (p[2] === 'us' ? 0.001 : p[2] === 's' ? 1000 : 1) : NaN;
+  const t = /Transfer\/sec:\s+([\d.]+)(KB|MB|GB)/.exec(out);
+  const mbPerSecond = t ? Number(t[1]) * (t[2] === 'KB' ? 1 / 1024 : t[2] === 'GB' ? 1024 : 1) : NaN;
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
+  const cpuUsPerRequest = ((cpuMs(pid) - before) * 1000) / requests;
+  if (/Non-2xx|Socket errors/.test(out)) process.stderr.write(`wrk on :${port} saw errors:\n${out}\n`);
+  return { rps, p99Ms, cpuUsPerRequest, mbPerSecond };
+}
+
+/** nginx pinned to CPU 1 on a random port: `return 200 "ok"` at `/`, 64 KiB and 1 MiB files under `/files/`. */
+export function startNginx(dir: string): { port: number; stop: () => void } {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000;
+  server { listen 127.0.0.1:${port}; location / { return 200 "ok\\n"; } location /files/ { alias ${dir}/; } } }\n`,
+  );
+  writeFileSync(join(dir, '64k.bin'), Buffer.alloc(64 * 1024, 'a'), { mode: 0o644 });
+  writeFileSync(join(dir, '1m.bin'), Buffer.alloc(1024 * 1024, 'b'), { mode: 0o644 });
+  chmodSync(dir, 0o755); // nginx's workers run as another user
+  const child = spawn('taskset', ['-c', '1', 'nginx', '-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
+  return { port, stop: () => child.kill('SIGTERM') };
+}
+
+/**
+ * Starts `node file ...args` pinned to CPU 0 (wrk and the origin get CPU 1) and resolves with its port
+ * once it prints `PORT <n>`.
+ */
+export function startPinnedServer(file: string, args: string[], name: string): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn('taskset', ['-c', '0', process.execPath, file, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /PORT (\d+)/.exec(out);
+      if (m) resolve({ child, port: Number(m[1]) });
+    });
+    child.on('exit', (code) => reject(new Error(`${name} exited ${code}`)));
+  });
+}
