@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Agent, createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { connect as http2Connect } from 'node:http2';
+import { connect as http2Connect, createServer as createH2cServer } from 'node:http2';
 import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
@@ -42,11 +42,16 @@ function originHandler(req: IncomingMessage, res: ServerResponse): void {
 const certified = createSelfSignedCertificate({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], keyBits: 2048 });
 const origin = createServer(originHandler);
 const tlsOrigin = createHttpsServer({ cert: certified.cert, key: certified.key }, originHandler);
+const h2cOrigin = createH2cServer((req, res) => {
+  seenTraceparent.set(req.url, req.headers.traceparent as string | undefined);
+  res.end(`h2c origin ${req.url}`);
+});
+let h2cOriginAddr = '';
 let deadAddr = '';
 let originAddr = '';
 let tlsOriginAddr = '';
 
-/** Routes by path: `/dead` to a port nobody listens on, `/tls-up*` to the HTTPS origin, the rest to the plain one. */
+/** Routes by path: `/dead` to a port nobody listens on, `/tls-up*` to the HTTPS origin, `/h2-up` to the h2c origin, the rest to the plain one. */
 class Router implements ProxyHttp<null> {
   newCtx(): null {
     return null;
@@ -55,6 +60,7 @@ class Router implements ProxyHttp<null> {
     const path = session.request.path;
     if (path === '/dead') return new HttpPeer(deadAddr);
     if (path.startsWith('/tls-up')) return new HttpPeer(tlsOriginAddr, true, 'localhost', { verifyCert: false });
+    if (path === '/h2-up') return new HttpPeer(h2cOriginAddr, false, '', { alpn: 'h2' });
     return plainPeer;
   }
 }
@@ -137,6 +143,7 @@ const Built = suite('the proxy’s built-in metrics, access log and traces');
 Built.before(async () => {
   originAddr = await listen(origin);
   tlsOriginAddr = await listen(tlsOrigin);
+  h2cOriginAddr = await listen(h2cOrigin);
   const dead = createNetServer();
   deadAddr = await listen(dead);
   await new Promise((r) => dead.close(r));
@@ -159,6 +166,7 @@ Built.after(async () => {
   tlsOrigin.closeAllConnections();
   await new Promise((r) => origin.close(r));
   await new Promise((r) => tlsOrigin.close(r));
+  await new Promise((r) => h2cOrigin.close(r));
   await provider.shutdown();
 });
 
@@ -171,6 +179,7 @@ Built('h1 with a pooled reuse, a POST, an upstream failure, h2c, TLS both ways: 
     const post = await get(plainPort, '/echo', { agent, method: 'POST', body: 'hello' });
     assert.is(post.body, 'hello');
     assert.is((await get(plainPort, '/dead', { agent })).status, 502);
+    assert.is((await get(plainPort, '/h2-up', { agent })).body, 'h2c origin /h2-up');
   } finally {
     agent.destroy();
   }
@@ -222,17 +231,17 @@ Built('h1 with a pooled reuse, a POST, an upstream failure, h2c, TLS both ways: 
     'every connection closed and the failed handshake',
   );
   // Requests by method and status class; one duration sample each.
-  assert.is(value(e, 'sluice_http_requests_total', { method: 'GET', status_class: '2xx' }), 4, '/a /b /slow /tls-up');
+  assert.is(value(e, 'sluice_http_requests_total', { method: 'GET', status_class: '2xx' }), 5, '/a /b /h2-up /slow /tls-up');
   assert.is(value(e, 'sluice_http_requests_total', { method: 'POST', status_class: '2xx' }), 1);
   assert.is(value(e, 'sluice_http_requests_total', { method: 'GET', status_class: '5xx' }), 1, '/dead');
-  assert.is(value(e, 'sluice_http_request_duration_seconds_count'), 6);
+  assert.is(value(e, 'sluice_http_request_duration_seconds_count'), 7);
   checkHistogram(e, 'sluice_http_request_duration_seconds');
   // Upstream connects: one refused; the plain origin's connection pooled and reused.
   assert.is(value(e, 'sluice_upstream_connect_errors_total', { type: 'ConnectRefused' }), 1);
   const reused = value(e, 'sluice_upstream_connections_total', { reused: 'true' })!;
   const fresh = value(e, 'sluice_upstream_connections_total', { reused: 'false' })!;
   assert.ok(reused >= 1, `a pooled connection was reused (${reused})`);
-  assert.is(reused + fresh, 5, 'every request that reached an upstream');
+  assert.is(reused + fresh, 6, 'every request that reached an upstream');
   assert.is(value(e, 'sluice_upstream_connect_duration_seconds_count'), fresh, 'connect time of new connections only');
   checkHistogram(e, 'sluice_upstream_connect_duration_seconds');
   // Open connections and streams are back to zero; TLS handshakes on both sides.
@@ -246,7 +255,7 @@ Built('h1 with a pooled reuse, a POST, an upstream failure, h2c, TLS both ways: 
 
   // One access log line per request, with what was sent and where it went.
   const entries = accessEntries();
-  assert.equal(entries.map((x) => x.uri), ['/a', '/b', '/echo', '/dead', '/slow', '/tls-up']);
+  assert.equal(entries.map((x) => x.uri), ['/a', '/b', '/echo', '/dead', '/h2-up', '/slow', '/tls-up']);
   const byUri = new Map(entries.map((x) => [x.uri as string, x]));
   assert.is(byUri.get('/a')!.status, 200);
   assert.is(byUri.get('/a')!.upstream, originAddr);
@@ -288,7 +297,11 @@ Built('h1 with a pooled reuse, a POST, an upstream failure, h2c, TLS both ways: 
   // The TLS upstream: connect and handshake spans.
   assert.equal(childrenOf(serverSpanOf('/tls-up')).map((s) => s.name).sort(), ['tls.handshake', 'upstream.connect', 'upstream.response']);
   assert.ok(spansNamed('tls.handshake')[0].attributes['tls.protocol.version'] !== undefined);
-  // The HTTP/2 request too.
+  // An HTTP/2 upstream gets the traceparent too.
+  const h2Up = childrenOf(serverSpanOf('/h2-up')).find((s) => s.name === 'upstream.response')!;
+  assert.is(seenTraceparent.get('/h2-up'), `00-${h2Up.spanContext().traceId}-${h2Up.spanContext().spanId}-01`);
+  assert.is(byUri.get('/h2-up')!.upstream, h2cOriginAddr);
+  // The downstream HTTP/2 request too.
   assert.is(serverSpanOf('/slow').attributes['http.response.status_code'], 200);
 });
 
