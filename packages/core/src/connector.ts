@@ -55,13 +55,45 @@ function connectError(e: unknown, peer: Peer, phase: 'tcp' | 'tls'): SluiceError
 }
 
 /**
- * Opens a new connection to `peer`: TCP bounded by `connectionTimeoutMs`, then TLS for TLS peers, the
- * whole bounded by `totalConnectionTimeoutMs`.
- * @throws SluiceError `ConnectTimedout`, `ConnectRefused`, `ConnectNoRoute`, `ConnectError`,
- *   `TLSHandshakeFailure` (source Upstream).
+ * Bounds on opening a connection, for peers whose {@link PeerOptions} set none. `Infinity` means no
+ * bound (the operating system's own, about two minutes of SYN retries on Linux).
  */
-export async function connect(peer: Peer, tlsUpgrade: TlsUpgrade = defaultTlsUpgrade): Promise<Stream> {
+export interface ConnectTimeouts {
+  /** The TCP connect (default {@link DEFAULT_CONNECTION_TIMEOUT_MS}). */
+  connectionTimeoutMs: number;
+  /**
+   * The whole connect, TLS handshake included (default {@link DEFAULT_TOTAL_CONNECTION_TIMEOUT_MS});
+   * for a peer that sets its own, longer connect bound, that bound.
+   */
+  totalConnectionTimeoutMs: number;
+}
+
+/**
+ * Default TCP connect bound: 10 s. Pingora's peers have none and nginx's `proxy_connect_timeout` is
+ * 60 s, but a TCP handshake that has not completed after three SYN retransmissions (1 + 2 + 4 s on
+ * Linux) is almost never going to; 10 s fails a blackholed upstream fast enough to fail over, while
+ * a slow but live one still gets its retransmits.
+ */
+export const DEFAULT_CONNECTION_TIMEOUT_MS = 10_000;
+/** Default bound on the whole connect, TLS handshake included: 30 s (the TCP bound plus room for a slow handshake). */
+export const DEFAULT_TOTAL_CONNECTION_TIMEOUT_MS = 30_000;
+
+const DEFAULT_CONNECT_TIMEOUTS: ConnectTimeouts = { connectionTimeoutMs: DEFAULT_CONNECTION_TIMEOUT_MS, totalConnectionTimeoutMs: DEFAULT_TOTAL_CONNECTION_TIMEOUT_MS };
+
+/** Longest delay a Node timer takes; longer (or infinite) bounds arm no timer. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Opens a new connection to `peer`: TCP bounded by `connectionTimeoutMs`, then TLS for TLS peers, the
+ * whole bounded by `totalConnectionTimeoutMs`; `defaults` bound what the peer's options leave unset.
+ * @throws SluiceError `ConnectTimedout`, `ConnectRefused`, `ConnectNoRoute`, `ConnectError`,
+ *   `TLSHandshakeTimedout`, `TLSHandshakeFailure` (source Upstream).
+ */
+export async function connect(peer: Peer, tlsUpgrade: TlsUpgrade = defaultTlsUpgrade, defaults: ConnectTimeouts = DEFAULT_CONNECT_TIMEOUTS): Promise<Stream> {
   const o = peer.options;
+  const connectMs = o.connectionTimeoutMs ?? defaults.connectionTimeoutMs;
+  // A default total never cuts short a longer connect bound the peer set itself.
+  const totalMs = o.totalConnectionTimeoutMs ?? (o.connectionTimeoutMs === undefined ? defaults.totalConnectionTimeoutMs : Math.max(defaults.totalConnectionTimeoutMs, o.connectionTimeoutMs));
   const started = performance.now();
   const a = peer.address;
   const socket = 'path' in a ? netConnect({ path: a.path }) : netConnect({ host: a.host, port: a.port, localAddress: o.bindTo, noDelay: o.noDelay !== false });
@@ -77,8 +109,8 @@ export async function connect(peer: Peer, tlsUpgrade: TlsUpgrade = defaultTlsUpg
       socket.once('connect', resolve);
       socket.once('error', reject);
     });
-    const tcpLimit = o.connectionTimeoutMs ?? o.totalConnectionTimeoutMs;
-    await (tcpLimit === undefined ? tcp : Promise.race([tcp, deadline(tcpLimit, o.connectionTimeoutMs !== undefined ? 'connect' : 'total connect')]));
+    const tcpLimit = Math.min(connectMs, totalMs);
+    await (tcpLimit > MAX_TIMER_MS ? tcp : Promise.race([tcp, deadline(tcpLimit, connectMs <= totalMs ? 'connect' : 'total connect')]));
     clearTimeout(timer);
     socket.removeAllListeners('error');
     if (o.tcpKeepalive) socket.setKeepAlive(true, o.tcpKeepalive.idleMs);
@@ -88,8 +120,8 @@ export async function connect(peer: Peer, tlsUpgrade: TlsUpgrade = defaultTlsUpg
       phase = 'tls';
       tlsStarted = performance.now();
       const handshake = tlsUpgrade(socket, peer);
-      const left = o.totalConnectionTimeoutMs === undefined ? undefined : o.totalConnectionTimeoutMs - (performance.now() - started);
-      connected = await (left === undefined ? handshake : Promise.race([handshake, deadline(Math.max(0, left), 'total connect')]));
+      const left = totalMs - (performance.now() - started);
+      connected = await (left > MAX_TIMER_MS ? handshake : Promise.race([handshake, deadline(Math.max(0, left), 'total connect')]));
       clearTimeout(timer);
     }
     const unixPath = 'path' in a ? a.path : undefined;
@@ -103,7 +135,7 @@ export async function connect(peer: Peer, tlsUpgrade: TlsUpgrade = defaultTlsUpg
 }
 
 /** Options for {@link TransportConnector}. */
-export interface TransportConnectorOptions extends ConnectionPoolOptions {
+export interface TransportConnectorOptions extends ConnectionPoolOptions, Partial<ConnectTimeouts> {
   tlsUpgrade?: TlsUpgrade;
 }
 
@@ -115,14 +147,25 @@ export class TransportConnector {
   readonly pool: ConnectionPool;
   private readonly tlsUpgrade: TlsUpgrade;
 
+  /** Connect bounds for peers whose options set none. */
+  readonly connectTimeouts: ConnectTimeouts;
+
+  /** @throws SluiceError `ConfigError` (code `ERR_CONNECTOR_INVALID_TIMEOUT`) for a bound that is not a number > 0. */
   constructor(options: TransportConnectorOptions = {}) {
     this.pool = new ConnectionPool(options);
     this.tlsUpgrade = options.tlsUpgrade ?? defaultTlsUpgrade;
+    this.connectTimeouts = {
+      connectionTimeoutMs: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
+      totalConnectionTimeoutMs: options.totalConnectionTimeoutMs ?? DEFAULT_TOTAL_CONNECTION_TIMEOUT_MS,
+    };
+    for (const [name, ms] of Object.entries(this.connectTimeouts)) {
+      if (!(ms > 0)) throw new SluiceError('ConfigError', { code: 'ERR_CONNECTOR_INVALID_TIMEOUT', context: `${name} must be a number of milliseconds > 0 (Infinity for no bound), got ${ms}` });
+    }
   }
 
   /** A fresh connection, never pooled. */
   newStream(peer: Peer): Promise<Stream> {
-    return connect(peer, this.tlsUpgrade);
+    return connect(peer, this.tlsUpgrade, this.connectTimeouts);
   }
 
   /** An idle pooled connection to `peer`, or undefined. Its timeouts are set from the peer's options. */

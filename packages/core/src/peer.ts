@@ -11,12 +11,13 @@ export interface TcpKeepalive {
 
 /**
  * How to connect to and use a peer (pingora's `PeerOptions`). Durations are milliseconds; undefined
- * means no limit. TLS fields apply to TLS peers.
+ * means no limit, except the connect bounds, which default to the connector's. TLS fields apply to
+ * TLS peers.
  */
 export interface PeerOptions {
-  /** Bound on the TCP connect. */
+  /** Bound on the TCP connect (default: the connector's, 10 s; `Infinity` for none). */
   connectionTimeoutMs?: number;
-  /** Bound on the whole connect, TLS handshake included. */
+  /** Bound on the whole connect, TLS handshake included (default: the connector's, 30 s, or the connect bound when longer). */
   totalConnectionTimeoutMs?: number;
   readTimeoutMs?: number;
   writeTimeoutMs?: number;

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
-import { HttpPeer, Peer, SluiceError, TransportConnector, connect, parsePeerAddress } from '../src/index.js';
+import { DEFAULT_CONNECTION_TIMEOUT_MS, DEFAULT_TOTAL_CONNECTION_TIMEOUT_MS, HttpPeer, Peer, SluiceError, TransportConnector, connect, parsePeerAddress } from '../src/index.js';
 import { blackholeListener, tcpServer } from './helpers/net.js';
 
 async function rejectsWith(p: Promise<unknown>, type: string): Promise<SluiceError> {
@@ -98,6 +98,52 @@ conn('connect that hangs is ConnectTimedout after connectionTimeoutMs', async ()
   } finally {
     hole.stop();
   }
+});
+
+conn('a peer that sets no connect timeout is bounded by the connector default (10 s unless configured)', async () => {
+  assert.is(DEFAULT_CONNECTION_TIMEOUT_MS, 10_000);
+  assert.is(DEFAULT_TOTAL_CONNECTION_TIMEOUT_MS, 30_000);
+  assert.equal(new TransportConnector().connectTimeouts, { connectionTimeoutMs: 10_000, totalConnectionTimeoutMs: 30_000 });
+  const hole = await blackholeListener();
+  try {
+    const connector = new TransportConnector({ connectionTimeoutMs: 150 });
+    const t0 = Date.now();
+    const e = await rejectsWith(connector.newStream(new Peer(`127.0.0.1:${hole.port}`)), 'ConnectTimedout');
+    assert.ok(Date.now() - t0 < 5000, 'bounded by the default, not the kernel');
+    assert.match(e.message, 'connect to');
+    assert.match(e.message, 'exceeded 150 ms');
+    // The total default bounds the TCP connect too when it is the shorter.
+    const total = new TransportConnector({ totalConnectionTimeoutMs: 150 });
+    assert.match((await rejectsWith(total.newStream(new Peer(`127.0.0.1:${hole.port}`)), 'ConnectTimedout')).message, 'total connect');
+    // A peer's own bound wins over the connector's.
+    const own = await rejectsWith(new TransportConnector({ connectionTimeoutMs: 60_000 }).newStream(new Peer(`127.0.0.1:${hole.port}`, false, '', { connectionTimeoutMs: 120 })), 'ConnectTimedout');
+    assert.match(own.message, 'exceeded 120 ms');
+  } finally {
+    hole.stop();
+  }
+});
+
+conn('a TLS handshake that never ends is bounded by the connector\'s total default', async () => {
+  const srv = await tcpServer(); // accepts TCP, never speaks TLS
+  try {
+    const connector = new TransportConnector({ totalConnectionTimeoutMs: 200 });
+    await rejectsWith(connector.newStream(new Peer(`127.0.0.1:${srv.port}`, true, 'localhost')), 'TLSHandshakeTimedout');
+  } finally {
+    await srv.close();
+  }
+});
+
+conn('invalid connector connect bounds are a typed ConfigError', () => {
+  for (const bad of [0, -1, Number.NaN]) {
+    try {
+      new TransportConnector({ connectionTimeoutMs: bad });
+      assert.unreachable(`${bad} accepted`);
+    } catch (e) {
+      assert.is((e as SluiceError).code, 'ERR_CONNECTOR_INVALID_TIMEOUT');
+      assert.is((e as SluiceError).type, 'ConfigError');
+    }
+  }
+  assert.is(new TransportConnector({ connectionTimeoutMs: Infinity }).connectTimeouts.connectionTimeoutMs, Infinity);
 });
 
 conn('a TLS peer whose server never answers the handshake times out within the total bound', async () => {

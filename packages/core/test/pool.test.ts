@@ -67,6 +67,30 @@ pool('the global size limit evicts the least recently released connection', asyn
   c.destroy();
 });
 
+pool('evicted and refused connections are closed at the origin: its open sockets match what the pool holds', async () => {
+  const origin = await tcpServer();
+  const originPeer = new Peer(`127.0.0.1:${origin.port}`);
+  const open = () => origin.sockets.filter((s) => !s.closed && !s.destroyed).length;
+  try {
+    const p = new ConnectionPool({ sizeLimit: 2 });
+    const streams = await Promise.all(Array.from({ length: 5 }, () => connect(originPeer)));
+    await until(() => open() === 5);
+    // Released one after another as exchanges end: each put beyond the limit evicts the oldest idle one.
+    for (let i = 0; i < streams.length; i++) p.put(i % 2 === 0 ? 'a' : 'b', streams[i]);
+    assert.is(p.size, 2);
+    await until(() => open() === 2);
+    assert.is(p.get('a'), streams[4], 'the most recent stays');
+    assert.is(p.get('b'), streams[3]);
+    // A pool that keeps nothing refuses by closing, never by dropping the reference.
+    const none = new ConnectionPool({ sizeLimit: 0 });
+    none.put('a', streams[4]);
+    none.put('b', streams[3]);
+    await until(() => open() === 0);
+  } finally {
+    await origin.close();
+  }
+});
+
 pool('a connection the peer closes while idle is dropped', async () => {
   const p = new ConnectionPool();
   const a = await connect(peer);

@@ -7,6 +7,7 @@ import type { HttpPeer } from '@sluice/core';
 import type { ProxyHttp } from '../src/index.js';
 import { closedPort, curl, peerOf, request, startOrigin, startProxy, startRawOrigin } from './helpers/net.js';
 import type { Origin, RawOrigin, RunningProxy } from './helpers/net.js';
+import { blackholeListener } from '../../core/test/helpers/net.js';
 
 function to(peer: () => HttpPeer): ProxyHttp<null> {
   return { newCtx: () => null, upstreamPeer: () => peer() };
@@ -79,6 +80,26 @@ statuses('total connect timeout (a TLS peer that never finishes its handshake): 
     assert.ok(Date.now() - started < 5000);
   } finally {
     await silent.close();
+  }
+});
+
+statuses('a blackholed peer with no connect timeout of its own fails at the connector default: 502, ConnectTimedout', async (ctx) => {
+  const { TransportConnector } = await import('@sluice/core');
+  // Its accept queue is full, so our SYN is dropped and the connect would hang until the kernel gives up.
+  const hole = await blackholeListener();
+  try {
+    const failed: string[] = [];
+    const p = await startProxy(
+      { newCtx: () => null, upstreamPeer: () => peerOf(hole.port), failToConnect: (_s, _p, _c, e) => (failed.push(e.type), e) },
+      { connector: new TransportConnector({ connectionTimeoutMs: 200 }), maxRetries: 1 },
+    );
+    ctx.proxies.push(p);
+    const started = Date.now();
+    assert.is((await request(p.port)).status, 502);
+    assert.equal(failed, ['ConnectTimedout', 'ConnectTimedout'], 'retried once, as a connect timeout is retryable');
+    assert.ok(Date.now() - started < 5000, 'bounded by the default, not the kernel');
+  } finally {
+    hole.stop();
   }
 });
 

@@ -1,0 +1,47 @@
+// The proxy's upstream pool under more concurrent connections than it may keep idle: once the load
+// is over the origin holds exactly as many open connections as the pool keeps; the connections the
+// full pool could not keep were closed (the oldest idle ones evicted, as Pingora's pool does), not
+// dropped and left open.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Agent } from 'node:http';
+import type { Socket } from 'node:net';
+import { TransportConnector } from '@sluice/core';
+import { peerOf, request, startOrigin, startProxy } from './helpers/net.js';
+
+const pool = suite('upstream connections beyond the pool size are closed');
+
+async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
+  const started = Date.now();
+  while (!check()) {
+    if (Date.now() - started > ms) throw new Error(`${what} not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+pool('8 concurrent requests, pool of 2: the origin ends with 2 open connections, all reused afterwards', async () => {
+  const sockets: Socket[] = [];
+  // Each answer waits a little, so the 8 requests overlap and need 8 upstream connections.
+  const origin = await startOrigin((_req, res) => setTimeout(() => res.end('ok'), 100));
+  origin.server.on('connection', (s: Socket) => sockets.push(s));
+  const open = () => sockets.filter((s) => !s.destroyed).length;
+  const connector = new TransportConnector({ sizeLimit: 2 });
+  const proxy = await startProxy({ newCtx: () => null, upstreamPeer: () => peerOf(origin.port) }, { connector });
+  const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  try {
+    const replies = await Promise.all(Array.from({ length: 8 }, () => request(proxy.port, { agent })));
+    assert.equal(replies.map((r) => r.status), Array(8).fill(200));
+    assert.is(origin.connections, 8);
+    await until(() => open() === 2, 'the origin down to 2 open connections');
+    assert.is(connector.pool.size, 2);
+    // The two kept are the ones used next: no new upstream connection for two sequential requests.
+    for (let i = 0; i < 2; i++) assert.is((await request(proxy.port, { agent })).status, 200);
+    assert.is(origin.connections, 8);
+  } finally {
+    agent.destroy();
+    await proxy.close();
+    await origin.close();
+  }
+});
+
+pool.run();
