@@ -4,16 +4,21 @@
 //    against a no-op function taking the same arguments (the floor: a call and nothing else);
 //  - RequestTracing start/end with no tracer provider registered (must cost ~nothing);
 //  - AccessLog.log into a destination that drops the line (pino's serialization) against
-//    JSON.stringify of the same fields.
+//    JSON.stringify of the same fields;
+//  - ProxyObservability: every call the proxy makes for one request (requestStarted,
+//    upstreamConnected, upstreamRequest, upstreamDone, requestDone), metrics only and with tracing
+//    present but no provider, against SluiceMetrics recorded directly (what a hand-wired proxy pays).
+//    bench/proxy-observability.bench.ts measures the whole proxy with and without it.
 // Each task records BATCH requests; figures are ns per request from tinybench's p50 (rme is its relative
 // margin of error). Other helpers share this machine's 2 cores: absolute numbers are noisy, read ratios.
 // Run: cd bench && node --expose-gc --import tsx observability.bench.ts  (build the package first)
 import { Bench, type Task } from 'tinybench';
-import { RequestHeader } from '@sluice/core';
+import { HttpPeer, RequestHeader, type Digest } from '@sluice/core';
+import type { Session } from '@sluice/proxy';
 // @sluice/observability and prom-client are not yet dependencies of the bench package: both are
 // imported by path, the package from its built dist/ and prom-client from that package's own copy.
 import { Counter, Histogram, Registry } from '../packages/observability/node_modules/prom-client/index.js';
-import { AccessLog, accessLogEntry, RequestTracing, SluiceMetrics } from '../packages/observability/dist/index.js';
+import { AccessLog, accessLogEntry, ProxyObservability, RequestTracing, SluiceMetrics } from '../packages/observability/dist/index.js';
 
 const BATCH = 1000;
 const METHODS = ['GET', 'GET', 'GET', 'POST', 'HEAD', 'GET', 'PUT', 'GET'];
@@ -39,6 +44,22 @@ request.headers.append('Host', 'example.org');
 
 const access = new AccessLog({ write: (line: string) => void (sink ^= line.length) });
 const summary = { method: 'GET', uri: '/items?page=2', status: 200, bytesIn: 0, bytesOut: 5120, durationMs: 1.7, upstream: '10.0.0.2:80', client: '127.0.0.1:51234' };
+
+// What ProxyObservability reads of a request: its head, the status sent, the byte counts.
+const session = { request, responseStatus: 200, bodyBytesRead: () => 0, bodyBytesSent: () => 5120, clientAddr: () => undefined } as unknown as Session;
+const peer = new HttpPeer('10.0.0.2:80');
+const digest: Digest = { peerAddr: undefined, localAddr: undefined, establishedAt: 0, connectMs: 0.4, tls: undefined };
+const observeMetrics = new ProxyObservability({ metrics: new SluiceMetrics() });
+const observeTracing = new ProxyObservability({ metrics: new SluiceMetrics(), tracing });
+const direct = new SluiceMetrics();
+
+function observeOne(o: ProxyObservability, i: number): void {
+  const state = o.requestStarted(session);
+  o.upstreamConnected(session, peer, (i & 3) !== 0, digest, state);
+  o.upstreamRequest(session, request, state);
+  o.upstreamDone(session, undefined, state);
+  o.requestDone(session, undefined, durations[i], state);
+}
 
 const bench = new Bench({ name: 'observability', time: 1500, warmup: true });
 bench
@@ -69,6 +90,18 @@ bench
   .add('AccessLog.log (pino)', () => {
     for (let i = 0; i < BATCH; i++) access.log(summary);
   })
+  .add('ProxyObservability, metrics', () => {
+    for (let i = 0; i < BATCH; i++) observeOne(observeMetrics, i);
+  })
+  .add('ProxyObservability, metrics + tracing (no provider)', () => {
+    for (let i = 0; i < BATCH; i++) observeOne(observeTracing, i);
+  })
+  .add('SluiceMetrics direct (same records)', () => {
+    for (let i = 0; i < BATCH; i++) {
+      direct.recordUpstreamConnection((i & 3) !== 0, 0.4);
+      direct.recordRequest('GET', 200, durations[i]);
+    }
+  })
   .add('JSON.stringify entry', () => {
     for (let i = 0; i < BATCH; i++) sink ^= JSON.stringify(accessLogEntry(summary)).length;
   });
@@ -95,5 +128,7 @@ console.table([
   row('SluiceMetrics record', 'prom-client label objects'),
   row('tracing, no provider', 'no-op call'),
   row('AccessLog.log (pino)', 'JSON.stringify entry'),
+  row('ProxyObservability, metrics', 'SluiceMetrics direct (same records)'),
+  row('ProxyObservability, metrics + tracing (no provider)', 'SluiceMetrics direct (same records)'),
 ]);
 console.log(`sink ${sink & 1}`);

@@ -1,7 +1,8 @@
 // What the proxy's built-in observability costs per request: the same Sluice proxy in front of nginx
 // (`return 200`) under wrk -c50 keep-alive, without an observer, with ProxyObservability's metrics, and
 // with metrics plus an access log line per request written to /dev/null (pino serialization and a
-// write). Proxies pinned to CPU 0, wrk and nginx to CPU 1; rounds interleaved; medians reported. The
+// write). Proxies pinned to CPU 0, wrk and nginx to CPU 1; rounds interleaved (each starting with the
+// next mode); medians reported. The
 // primary figure is the proxy's CPU time per request, read from /proc.
 //   cd bench && node --import tsx proxy-observability.bench.ts          (needs wrk and nginx on PATH)
 import type { ChildProcess } from 'node:child_process';
@@ -48,8 +49,13 @@ async function main(): Promise<void> {
     for (const mode of MODES) proxies.set(mode, await startPinnedServer(SERVE_FILE, [mode, String(nginx.port)], mode));
     for (const p of proxies.values()) wrk(p.port, 1); // warm-up: JIT, pools, connections
     const results = new Map<string, WrkResult[]>(MODES.map((m) => [m, []]));
+    // Each round starts with the next mode, so no mode always runs first (or last) in a round.
     for (let round = 0; round < rounds; round++) {
-      for (const [mode, p] of proxies) results.get(mode)!.push(wrk(p.port, seconds, p.child.pid));
+      for (let k = 0; k < MODES.length; k++) {
+        const mode = MODES[(round + k) % MODES.length];
+        const p = proxies.get(mode)!;
+        results.get(mode)!.push(wrk(p.port, seconds, p.child.pid));
+      }
     }
     const baseCpu = median(results.get('no observer')!.map((r) => r.cpuUsPerRequest));
     const baseRps = median(results.get('no observer')!.map((r) => r.rps));
