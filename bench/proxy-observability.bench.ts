@@ -2,8 +2,7 @@
 // (`return 200`) under wrk -c50 keep-alive, without an observer, with ProxyObservability's metrics, and
 // with metrics plus an access log line per request written to /dev/null (pino serialization and a
 // write). Proxies pinned to CPU 0, wrk and nginx to CPU 1; rounds interleaved (each starting with the
-// next mode); medians reported. The
-// primary figure is the proxy's CPU time per request, read from /proc.
+// next mode); medians reported. The primary figure is the proxy's CPU time per request, from /proc.
 //   cd bench && node --import tsx proxy-observability.bench.ts          (needs wrk and nginx on PATH)
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
