@@ -8,6 +8,7 @@ import type { Http1ParserHandler, Http1ParserOptions } from './parser.js';
 /** Body bytes buffered before the socket is paused (backpressure towards the peer). */
 const BODY_HIGH_WATER_MARK = 64 * 1024;
 
+/** Told once that something changed: a Promise's resolve, or a session's callback. */
 type Waiter = ((value: void) => void) | null;
 
 function receiveBytes(reader: MessageReader<RequestHeader | ResponseHeader>, bytes: Buffer, transient: boolean): void {
@@ -52,6 +53,9 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
   private bodyBuffered = 0;
   private leftover: Buffer | null = null;
   private waiter: Waiter = null;
+  /** Inside the parser: a waiter is told once it returned, never from inside its events. */
+  private feeding = false;
+  private wakeDeferred = false;
   private attached = false;
   /** The bytes being parsed view a buffer the next read reuses (see Stream.receive): keep copies. */
   private transient = false;
@@ -120,6 +124,16 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
     return new Promise(this.waitForChange);
   }
 
+  /**
+   * Calls `onChange` once when something changed, as {@link MessageReader.changed} resolves but
+   * without a Promise: synchronously from the read, timer or socket event that changed it (never from
+   * inside the parser), so a session can answer a request in the same tick its bytes arrived.
+   */
+  onChange(onChange: () => void): void {
+    this.waiter = onChange;
+    this.pump();
+  }
+
   /** The executor of {@link MessageReader.changed}'s Promise, made once rather than per wait. */
   private readonly waitForChange = (resolve: (value: void) => void): void => {
     this.waiter = resolve;
@@ -128,9 +142,21 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
 
   private wake(): void {
     const w = this.waiter;
-    if (w !== null) {
-      this.waiter = null;
-      w();
+    if (w === null) return;
+    if (this.feeding) {
+      this.wakeDeferred = true;
+      return;
+    }
+    this.waiter = null;
+    this.wakeDeferred = false;
+    w();
+  }
+
+  /** Tells the waiter of a change the parser reported while it ran. */
+  private wakeIfDeferred(): void {
+    if (this.wakeDeferred) {
+      this.wakeDeferred = false;
+      this.wake();
     }
   }
 
@@ -141,6 +167,7 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
       this.leftover = null;
       this.feed(chunk);
       if (this.eof && this.leftover === null) this.finishParser();
+      this.wakeIfDeferred();
     }
   }
 
@@ -174,12 +201,15 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
   private feed(chunk: Buffer): void {
     this.started = true;
     let used: number;
+    this.feeding = true;
     try {
       used = this.parser.execute(chunk);
     } catch (e) {
+      this.feeding = false;
       this.fail(e as Error);
       return;
     }
+    this.feeding = false;
     if (used < chunk.length) this.hold(this.transient ? Buffer.from(chunk.subarray(used)) : chunk.subarray(used));
     else if (this.bodyBuffered >= BODY_HIGH_WATER_MARK) this.socket.pause();
   }
@@ -201,6 +231,7 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
       this.transient = transient;
       this.feed(chunk);
       this.transient = false;
+      this.wakeIfDeferred();
     }
   }
 
@@ -216,11 +247,13 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
   /** Tells the parser the stream ended: a close-delimited body completes, a cut message fails. */
   private finishParser(): void {
     if (this.failure !== null) return;
+    this.feeding = true;
     try {
       this.parser.finish();
     } catch (e) {
       this.failure = e as Error;
     }
+    this.feeding = false;
   }
 
   private readonly onError = (e: Error): void => {

@@ -20,9 +20,29 @@ export function serializeRequestHead(req: RequestHeader): string {
   return req.method + ' ' + req.uri + ' ' + versionText(req.version) + '\r\n' + serializeFields(req.headers) + '\r\n';
 }
 
-/** A response head ready for one write: status line, fields in order and case, empty line (RFC 9112 §4). */
-export function serializeResponseHead(res: ResponseHeader): string {
-  return versionText(res.version) + ' ' + res.status + ' ' + res.reasonPhrase + '\r\n' + serializeFields(res.headers) + '\r\n';
+/**
+ * A response head ready for one write: status line, fields in order and case, then `extraFields`
+ * (field lines a session adds without changing `res`, each ending in CRLF), empty line (RFC 9112 §4).
+ */
+export function serializeResponseHead(res: ResponseHeader, extraFields = ''): string {
+  return versionText(res.version) + ' ' + res.status + ' ' + res.reasonPhrase + '\r\n' + serializeFields(res.headers) + extraFields + '\r\n';
+}
+
+let dateSecond = -1;
+let dateText = '';
+
+/**
+ * The current time as an HTTP-date (IMF-fixdate, RFC 9110 §5.6.7), formatted at most once a second
+ * (the field's resolution) rather than for every response.
+ */
+export function httpDateNow(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(now).toUTCString();
+  }
+  return dateText;
 }
 
 /** One head as bytes (Latin-1, so obs-text in values survives byte for byte). */

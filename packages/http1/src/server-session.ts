@@ -7,7 +7,7 @@ import { H1ParseError, H1_ERRORS } from './error.js';
 import { frameResponse, responseHasBody } from './framing.js';
 import type { PeerEndListener } from './message-reader.js';
 import type { BodyFraming } from './parser.js';
-import { headBytes, serializeResponseHead } from './serializer.js';
+import { headBytes, httpDateNow, serializeResponseHead } from './serializer.js';
 import { Http1Session } from './session.js';
 import type { Http1SessionOptions } from './session.js';
 
@@ -24,6 +24,12 @@ export interface ServerSessionOptions extends Http1SessionOptions {
    * with an invalid value (RFC 9112 §3.2). Default true.
    */
   requireHost?: boolean;
+  /**
+   * Send a `Date` field (the current time, formatted once a second) with every final response that
+   * has none: RFC 9110 §6.6.1 requires it of an origin server with a clock, and of a proxy forwarding
+   * a response without one. Default true.
+   */
+  date?: boolean;
 }
 
 // RFC 9110 §7.2 / RFC 3986 §3.2.2: uri-host [ ":" port ]; a reg-name, an IPv4 address or an IP literal.
@@ -46,8 +52,6 @@ export function hostFieldProblem(head: RequestHeader): string | undefined {
   return HOST_VALUE.test(host) ? undefined : `invalid Host value ${JSON.stringify(host)} (RFC 9112 §3.2)`;
 }
 
-function ignore(): void {}
-
 /** Where the response of the current request is. */
 const R_NONE = 0;
 const R_HEAD = 1;
@@ -69,6 +73,7 @@ export class ServerSession extends Http1Session<RequestHeader> {
   private readonly maxRequests: number;
   private readonly maxDrainBytes: number;
   private readonly requireHost: boolean;
+  private readonly date: boolean;
   private requests = 0;
   private responseState = R_NONE;
   private framing: BodyFraming = 'none';
@@ -76,6 +81,11 @@ export class ServerSession extends Http1Session<RequestHeader> {
   private keepAlive = false;
   private continueSent = false;
   private closed = false;
+  /** What {@link ServerSession.serve} calls for each request, and how it tells it is done. */
+  private handler: RequestHandler | null = null;
+  private served: (() => void) | null = null;
+  /** serve() waits for the current request's head (its deadline is armed). */
+  private awaitingHead = false;
   /** The current request's head; set by {@link ServerSession.readRequest}. */
   request: RequestHeader | null = null;
 
@@ -85,6 +95,7 @@ export class ServerSession extends Http1Session<RequestHeader> {
     this.maxRequests = options.maxRequestsPerConnection ?? 1000;
     this.maxDrainBytes = options.maxDrainBytes ?? 65_536;
     this.requireHost = options.requireHost ?? true;
+    this.date = options.date ?? true;
   }
 
   /**
@@ -146,45 +157,104 @@ export class ServerSession extends Http1Session<RequestHeader> {
 
   /**
    * Serves requests on this connection until it closes (what {@link serveHttp1} does): each request
-   * to `handler`, in order. Awaits only while bytes are awaited or the handler is pending: a request
-   * costs one Promise, and pipelined requests already here none.
+   * to `handler`, in order. The handler runs in the tick its request's bytes arrived, from the read
+   * itself; a request costs no Promise unless the handler returns one.
    */
-  async serve(handler: RequestHandler): Promise<void> {
+  serve(handler: RequestHandler): Promise<void> {
+    this.handler = handler;
+    return new Promise(this.startServing);
+  }
+
+  private readonly startServing = (resolve: () => void): void => {
+    this.served = resolve;
+    this.serveNext();
+  };
+
+  /**
+   * Serves the requests that are here, then asks the reader to call again when more bytes come (no
+   * Promise). Runs from the socket's read callback, so it never throws: every failure is answered.
+   */
+  private serveNext(): void {
     const reader = this.reader;
     for (;;) {
       let head: RequestHeader | null | undefined;
-      reader.arm(this.headerTimeoutMs);
       try {
+        // The header deadline runs from the first wait for this request, not from each wake-up.
+        if (!this.awaitingHead) reader.arm(this.headerTimeoutMs);
         reader.feedHeld();
-        while ((head = reader.pollHead(this.headerTimeoutMs)) === undefined) await reader.changed();
+        head = reader.pollHead(this.headerTimeoutMs);
       } catch (e) {
-        await this.headFailed(e).catch(ignore);
-        return;
-      } finally {
+        this.awaitingHead = false;
         reader.disarm();
+        this.headFailed(e).then(this.finishServing, this.finishServing);
+        return;
       }
+      if (head === undefined) {
+        this.awaitingHead = true;
+        reader.onChange(this.serveNextBound);
+        return;
+      }
+      this.awaitingHead = false;
+      reader.disarm();
       if (head === null) {
         this.close();
-        return;
+        return this.finishServing();
       }
       if (this.startRequest(head) !== undefined) {
-        await this.respondError(400);
+        this.respondError(400).then(this.finishServing, this.finishServing);
         return;
       }
+      let r: Promise<void> | void;
       try {
-        const r = handler(this, head);
-        if (r !== undefined && typeof (r as Promise<void>).then === 'function') await r;
+        r = (this.handler as RequestHandler)(this, head);
       } catch (e) {
-        await this.respondError(e instanceof H1ParseError ? (e.status ?? 400) : 500);
+        return this.handlerFailed(e);
+      }
+      if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
+        (r as Promise<void>).then(this.handled, this.handlerFailed);
         return;
       }
-      if (this.responseState === R_DONE && this.keepAlive && !this.closed && reader.complete) {
-        // Nothing to drain: the next request without a Promise.
-        reader.nextMessage();
-        this.request = null;
-      } else if (!(await this.reuse())) return;
+      if (!this.readyForNext()) return;
     }
   }
+
+  private readonly serveNextBound = (): void => this.serveNext();
+
+  /** After a handler that returned a Promise: the next request, if the connection carries one. */
+  private readonly handled = (): void => {
+    if (this.readyForNext()) this.serveNext();
+  };
+
+  private readonly handlerFailed = (e: unknown): void => {
+    this.respondError(e instanceof H1ParseError ? (e.status ?? 400) : 500).then(this.finishServing, this.finishServing);
+  };
+
+  /**
+   * Whether the next request can be read now: true when the response is done and the request read to
+   * its end (the common case, no Promise); otherwise {@link ServerSession.reuse} drains what is left
+   * and serving goes on (or ends) once it has.
+   */
+  private readyForNext(): boolean {
+    if (this.responseState === R_DONE && this.keepAlive && !this.closed && this.reader.complete) {
+      this.reader.nextMessage();
+      this.request = null;
+      return true;
+    }
+    this.reuse().then(this.reused, this.finishServing);
+    return false;
+  }
+
+  private readonly reused = (again: boolean): void => {
+    if (again) this.serveNext();
+    else this.finishServing();
+  };
+
+  private readonly finishServing = (): void => {
+    const served = this.served;
+    this.served = null;
+    this.handler = null;
+    if (served !== null) served();
+  };
 
   /**
    * Tells `listener` once when the client ends or breaks the connection while it is set (null stops
@@ -275,7 +345,7 @@ export class ServerSession extends Http1Session<RequestHeader> {
     else if (!this.keepAlive) res.headers.set('Connection', 'close');
     else if (req.version === '1.0') res.headers.set('Connection', 'keep-alive');
     this.responseState = R_HEAD;
-    return this.write(headBytes(serializeResponseHead(res)));
+    return this.write(headBytes(serializeResponseHead(res, this.dateField(res))));
   }
 
   /**
@@ -324,7 +394,7 @@ export class ServerSession extends Http1Session<RequestHeader> {
     if (bodyAllowed && !res.headers.has('content-length') && !res.headers.has('transfer-encoding')) res.headers.set('Content-Length', String(bytes?.length ?? 0));
     if (bytes !== undefined && bytes.length > 0 && bytes.length <= SMALL_BODY && this.canWriteWhole(res, bytes.length)) {
       // Head and a small body in one write() rather than a writev of two.
-      const head = serializeResponseHead(res);
+      const head = serializeResponseHead(res, this.dateField(res));
       const socket = this.stream.socket;
       this.bytesSent += bytes.length;
       this.responseState = R_DONE;
@@ -359,6 +429,14 @@ export class ServerSession extends Http1Session<RequestHeader> {
     return true;
   }
 
+  /** The Date field line a final response gets when it has none and the option is on (else ''). */
+  private dateField(res: ResponseHeader): string {
+    if (!this.date || res.status < 200) return '';
+    const headers = res.headers;
+    for (let i = 0; i < headers.size; i++) if (headers.keyAt(i) === 'date') return '';
+    return 'Date: ' + httpDateNow() + '\r\n';
+  }
+
   /**
    * Answers with an error status, `Connection: close` and an empty body, then closes (nothing after a
    * bad request is read, RFC 9112 §11.2 on smuggling).
@@ -368,7 +446,8 @@ export class ServerSession extends Http1Session<RequestHeader> {
     this.keepAlive = false;
     if (this.responseState === R_NONE && !this.stream.socket.destroyed) {
       this.responseState = R_DONE;
-      const text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
+      const date = this.date ? `Date: ${httpDateNow()}\r\n` : '';
+      const text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Length: 0\r\n${date}\r\n`;
       try {
         await this.write(Buffer.from(text, 'latin1'));
       } catch {

@@ -8,6 +8,8 @@ import { mutationCorpus } from './helpers/corpus.js';
 import { curl, echoHandler, exchange, startServer, statuses } from './helpers/net.js';
 import { runOurs } from './helpers/outcome.js';
 import type { TestServer } from './helpers/net.js';
+import type { RequestHeader } from '@sluice/core';
+import type { ServerSession } from '../src/index.js';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
@@ -219,6 +221,16 @@ raw('slowloris: a head that does not complete in time gets 408 and a close', asy
   assert.ok(idle.closed);
 });
 
+raw('slowloris: the header deadline runs from the first wait, however many pieces trickle in', async ({ slow }) => {
+  const started = Date.now();
+  const drip = Array.from({ length: 12 }, (_, i) => (i === 0 ? 'GET / HTTP/1.1\r\n' : `X-Drip-${i}: a\r\n`));
+  const r = await exchange(slow.port, drip, { gapMs: 100, boundMs: 3000 });
+  assert.equal(statuses(r.data), [408]);
+  assert.ok(r.closed);
+  // 300 ms deadline; a deadline restarted by each piece would end only 300 ms after the last, past 1.2 s.
+  assert.ok(Date.now() - started < 1100, `408 after ${Date.now() - started} ms`);
+});
+
 raw('a final answer to Expect: 100-continue without reading the body closes the connection', async ({ refuse }) => {
   const r = await exchange(refuse.port, ['POST /big HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n']);
   assert.equal(statuses(r.data), [413]);
@@ -351,3 +363,50 @@ sharedReads('a queued body and a pipelined request survive another connection\'s
 });
 
 sharedReads.run();
+
+// ---------------------------------------------------------------------------------------------------
+const dates = suite<{ srv: TestServer; off: TestServer }>('server session Date field (RFC 9110 §6.6.1)');
+async function dateHandler(session: ServerSession, request: RequestHeader): Promise<void> {
+  const res = ResponseHeader.build(200);
+  if (request.uri === '/own') res.insertHeader('Date', 'Sun, 06 Nov 1994 08:49:37 GMT');
+  if (request.uri === '/streamed') {
+    await session.writeResponseHeader(res);
+    session.writeBody(Buffer.from('part'));
+    await session.finishResponse();
+    return;
+  }
+  await session.respond(res, 'ok');
+}
+dates.before(async (ctx) => {
+  ctx.srv = await startServer(dateHandler);
+  ctx.off = await startServer(dateHandler, { date: false });
+});
+dates.after(async (ctx) => {
+  await ctx.srv.close();
+  await ctx.off.close();
+});
+
+const dateValues = (raw: string) => [...raw.matchAll(/\r\nDate: ([^\r]*)\r\n/gi)].map((m) => m[1]);
+
+dates('every final response gets the current Date once, unless it has its own; bad requests too', async ({ srv }) => {
+  const r = await exchange(srv.port, ['GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /streamed HTTP/1.1\r\nHost: a\r\n\r\nGET /own HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n']);
+  assert.equal(statuses(r.data), [200, 200, 200]);
+  const values = dateValues(r.data);
+  assert.is(values.length, 3, 'one Date per response');
+  for (const v of values.slice(0, 2)) {
+    assert.match(v, /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/, 'IMF-fixdate');
+    assert.ok(Math.abs(Date.parse(v) - Date.now()) < 5000, v);
+  }
+  assert.is(values[2], 'Sun, 06 Nov 1994 08:49:37 GMT', "the handler's own Date is kept");
+  const bad = await exchange(srv.port, ['GET / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n']);
+  assert.equal(statuses(bad.data), [400]);
+  assert.is(dateValues(bad.data).length, 1);
+});
+
+dates('date: false sends none', async ({ off }) => {
+  const r = await exchange(off.port, ['GET /a HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n']);
+  assert.equal(statuses(r.data), [200]);
+  assert.equal(dateValues(r.data), []);
+});
+
+dates.run();
