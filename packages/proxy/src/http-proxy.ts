@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SluiceError, TransportConnector, defaultLogger, formatAddress, reportError, toSluiceError } from '@sluice/core';
-import type { Digest, ErrorReporter, HeaderMap, HttpPeer, Logger, ServerApp, Stream, ResponseHeader } from '@sluice/core';
+import { HttpPeer, SluiceError, TransportConnector, defaultLogger, formatAddress, reportError, toSluiceError } from '@sluice/core';
+import type { Digest, ErrorReporter, HeaderMap, Logger, ServerApp, Stream, ResponseHeader } from '@sluice/core';
 import { ClientSession, ServerSession } from '@sluice/http1';
 import type { ServerSessionOptions } from '@sluice/http1';
 import { Http2Connector } from '@sluice/http2';
@@ -426,7 +426,11 @@ export class HttpProxy<Ctx> implements ServerApp {
     for (;;) {
       let peer = proxy.upstreamPeer(session, ctx);
       if (isThenable(peer)) peer = await peer;
-      const h2 = this.speaksHttp2(peer);
+      let h2 = this.speaksHttp2(peer);
+      if (h2 && session.isUpgradeRequest) {
+        peer = upgradablePeer(peer);
+        h2 = false;
+      }
       let stream: Stream | undefined;
       let h2Session: Http2ClientSession | undefined;
       let digest: Digest;
@@ -864,6 +868,24 @@ function observeConnected(observer: ProxyObserver, session: DownstreamSession, p
 function observeConnectFailure(observer: ProxyObserver, session: DownstreamSession, peer: HttpPeer, error: SluiceError, connectMs: number): void {
   if (error.type === 'TLSHandshakeFailure' || error.type === 'TLSHandshakeTimedout') observer.tlsHandshake?.('upstream', error);
   observer.upstreamConnectFailed?.(session, peer, error, connectMs, session.observation);
+}
+
+/**
+ * The peer to send an Upgrade (WebSocket) request to when `peer`'s ALPN policy would pick HTTP/2,
+ * which has no Upgrade (RFC 9113 §8.6; extended CONNECT, RFC 8441, is not spoken): for 'h2h1' the
+ * same peer offering only HTTP/1.1 (its own pool key, since the ALPN policy is part of it).
+ * @throws SluiceError `HTTPStatus` 502, code `ERR_PROXY_UPGRADE_TO_H2_PEER`, for an 'h2'-only peer.
+ */
+function upgradablePeer(peer: HttpPeer): HttpPeer {
+  if (peer.options.alpn === 'h2') {
+    throw new SluiceError('HTTPStatus', {
+      status: 502,
+      code: 'ERR_PROXY_UPGRADE_TO_H2_PEER',
+      source: 'Internal',
+      context: `an Upgrade (WebSocket) or CONNECT request cannot go to ${peer}: its ALPN policy 'h2' allows only HTTP/2, which has no Upgrade; give such routes a peer with alpn 'h1' or 'h2h1'`,
+    });
+  }
+  return new HttpPeer(peer.address, peer.tls, peer.sni, { ...peer.options, alpn: 'h1' });
 }
 
 /** `GET /path, Host: example.org` (Pingora's default request summary). */

@@ -2,9 +2,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer, type Server } from 'node:http';
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { HttpPeer, type SluiceError } from '@sluice/core';
+import { makeCert, type TestCert } from './helpers/h2.js';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { peerOf, rawExchange, startProxy } from './helpers/net.js';
+import { peerOf, rawExchange, request, startProxy } from './helpers/net.js';
 import type { RunningProxy } from './helpers/net.js';
 
 interface Ctx {
@@ -128,3 +131,64 @@ wsSuite('a plain request still works beside upgrades; a refused upgrade gets its
 });
 
 wsSuite.run();
+
+// A TLS origin offering h2 and http/1.1 by ALPN (node:http2 with allowHTTP1) with a WebSocket
+// server on its HTTP/1.1 side: a peer with alpn 'h2h1' would be spoken to over HTTP/2, which has no
+// Upgrade, so the proxy sends upgrades to it over HTTP/1.1.
+interface H2Ctx {
+  cert: TestCert;
+  origin: Http2SecureServer;
+  wss: WebSocketServer;
+  port: number;
+  seen: string[];
+  logged: (SluiceError | undefined)[];
+  h2h1: RunningProxy;
+  h2only: RunningProxy;
+}
+
+const overH2 = suite<H2Ctx>('websocket to a peer whose ALPN policy prefers HTTP/2');
+overH2.before(async (ctx) => {
+  ctx.cert = makeCert();
+  ctx.seen = [];
+  ctx.logged = [];
+  ctx.origin = createSecureServer({ cert: ctx.cert.cert, key: ctx.cert.key, allowHTTP1: true }, (req, res) => {
+    ctx.seen.push(req.httpVersion);
+    res.end(`plain over ${req.httpVersion}`);
+  });
+  ctx.wss = new WebSocketServer({ server: ctx.origin as unknown as Server });
+  ctx.wss.on('connection', (ws) => ws.on('message', (data, binary) => ws.send(data, { binary })));
+  await new Promise<void>((r) => ctx.origin.listen(0, '127.0.0.1', r));
+  ctx.port = (ctx.origin.address() as AddressInfo).port;
+  const peer = (alpn: 'h2h1' | 'h2') => new HttpPeer(`127.0.0.1:${ctx.port}`, true, 'localhost', { alpn, ca: ctx.cert.cert });
+  const logging = (_s: unknown, e: SluiceError | undefined) => void ctx.logged.push(e);
+  ctx.h2h1 = await startProxy({ newCtx: () => null, upstreamPeer: () => peer('h2h1'), logging });
+  ctx.h2only = await startProxy({ newCtx: () => null, upstreamPeer: () => peer('h2'), logging });
+});
+overH2.after(async (ctx) => {
+  await Promise.all([ctx.h2h1.close(), ctx.h2only.close()]);
+  for (const c of ctx.wss.clients) c.terminate();
+  ctx.wss.close();
+  await new Promise((r) => ctx.origin.close(r));
+});
+
+overH2('h2h1 peer: a plain request goes over HTTP/2, a WebSocket over HTTP/1.1 and echoes', async (ctx) => {
+  const plain = await request(ctx.h2h1.port);
+  assert.is(plain.body.toString(), 'plain over 2.0');
+  const ws = await open(ctx.h2h1.port);
+  ws.send('over h1 to an h2h1 peer');
+  assert.is((await next(ws)).data.toString(), 'over h1 to an h2h1 peer');
+  ws.close();
+  // Plain requests still go over HTTP/2 afterwards.
+  assert.is((await request(ctx.h2h1.port)).body.toString(), 'plain over 2.0');
+});
+
+overH2('h2-only peer: an upgrade is refused with 502 and a typed error, not sent as a plain request', async (ctx) => {
+  ctx.logged.length = 0;
+  const before = ctx.seen.length;
+  const out = await rawExchange(ctx.h2only.port, 'GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+  assert.match(out, /^HTTP\/1\.1 502 /);
+  assert.is(ctx.seen.length, before, 'the origin saw nothing');
+  assert.is(ctx.logged[0]?.code, 'ERR_PROXY_UPGRADE_TO_H2_PEER');
+});
+
+overH2.run();
