@@ -61,6 +61,8 @@ class Router implements ProxyHttp<null> {
     if (path === '/dead') return new HttpPeer(deadAddr);
     if (path.startsWith('/tls-up')) return new HttpPeer(tlsOriginAddr, true, 'localhost', { verifyCert: false });
     if (path === '/h2-up') return new HttpPeer(h2cOriginAddr, false, '', { alpn: 'h2' });
+    // TLS to a plain-HTTP origin: the handshake fails.
+    if (path === '/tls-bad') return new HttpPeer(originAddr, true, 'localhost', { verifyCert: false });
     return plainPeer;
   }
 }
@@ -180,6 +182,7 @@ Built('h1 with a pooled reuse, a POST, an upstream failure, h2c, TLS both ways: 
     assert.is(post.body, 'hello');
     assert.is((await get(plainPort, '/dead', { agent })).status, 502);
     assert.is((await get(plainPort, '/h2-up', { agent })).body, 'h2c origin /h2-up');
+    assert.is((await get(plainPort, '/tls-bad', { agent })).status, 502);
   } finally {
     agent.destroy();
   }
@@ -233,11 +236,12 @@ Built('h1 with a pooled reuse, a POST, an upstream failure, h2c, TLS both ways: 
   // Requests by method and status class; one duration sample each.
   assert.is(value(e, 'sluice_http_requests_total', { method: 'GET', status_class: '2xx' }), 5, '/a /b /h2-up /slow /tls-up');
   assert.is(value(e, 'sluice_http_requests_total', { method: 'POST', status_class: '2xx' }), 1);
-  assert.is(value(e, 'sluice_http_requests_total', { method: 'GET', status_class: '5xx' }), 1, '/dead');
-  assert.is(value(e, 'sluice_http_request_duration_seconds_count'), 7);
+  assert.is(value(e, 'sluice_http_requests_total', { method: 'GET', status_class: '5xx' }), 2, '/dead /tls-bad');
+  assert.is(value(e, 'sluice_http_request_duration_seconds_count'), 8);
   checkHistogram(e, 'sluice_http_request_duration_seconds');
   // Upstream connects: one refused; the plain origin's connection pooled and reused.
   assert.is(value(e, 'sluice_upstream_connect_errors_total', { type: 'ConnectRefused' }), 1);
+  assert.is(value(e, 'sluice_upstream_connect_errors_total', { type: 'TLSHandshakeFailure' }), 1);
   const reused = value(e, 'sluice_upstream_connections_total', { reused: 'true' })!;
   const fresh = value(e, 'sluice_upstream_connections_total', { reused: 'false' })!;
   assert.ok(reused >= 1, `a pooled connection was reused (${reused})`);
@@ -248,14 +252,14 @@ Built('h1 with a pooled reuse, a POST, an upstream failure, h2c, TLS both ways: 
   assert.is(value(e, 'sluice_h2_streams_open'), 0);
   assert.is(value(e, 'sluice_tls_handshakes_total', { side: 'downstream' }), 1);
   assert.is(value(e, 'sluice_tls_handshakes_total', { side: 'upstream' }), 1);
-  assert.is(value(e, 'sluice_tls_handshake_failures_total', { side: 'upstream' }), 0);
+  assert.is(value(e, 'sluice_tls_handshake_failures_total', { side: 'upstream' }), 1, '/tls-bad');
   // The load balancer's health check: the live origin healthy, the closed port not.
   assert.is(value(e, 'sluice_backend_healthy', { backend: originAddr }), 1);
   assert.is(value(e, 'sluice_backend_healthy', { backend: deadAddr }), 0);
 
   // One access log line per request, with what was sent and where it went.
   const entries = accessEntries();
-  assert.equal(entries.map((x) => x.uri), ['/a', '/b', '/echo', '/dead', '/h2-up', '/slow', '/tls-up']);
+  assert.equal(entries.map((x) => x.uri), ['/a', '/b', '/echo', '/dead', '/h2-up', '/tls-bad', '/slow', '/tls-up']);
   const byUri = new Map(entries.map((x) => [x.uri as string, x]));
   assert.is(byUri.get('/a')!.status, 200);
   assert.is(byUri.get('/a')!.upstream, originAddr);
@@ -270,6 +274,7 @@ Built('h1 with a pooled reuse, a POST, an upstream failure, h2c, TLS both ways: 
   assert.is((dead.error as { type: string }).type, 'ConnectRefused');
   assert.is(dead.level, 40, 'a failed request is a warning');
   assert.is(byUri.get('/tls-up')!.upstream, tlsOriginAddr);
+  assert.is((byUri.get('/tls-bad')!.error as { type: string }).type, 'TLSHandshakeFailure');
   for (const x of entries) assert.ok(typeof x.duration_ms === 'number' && x.duration_ms >= 0);
 
   // Spans: the client's trace continued, children under the request span, traceparent upstream.
