@@ -49,7 +49,13 @@ export class ClientSession extends Http1Session<ResponseHeader> {
     // opens a tunnel (§9.3.6).
     this.reader.skipBody = req.method === 'HEAD';
     this.reader.connectRequest = req.method === 'CONNECT';
-    return this.write(headBytes(serializeRequestHead(req)));
+    const head = serializeRequestHead(req);
+    const socket = this.stream.socket;
+    // A head with nothing after it goes out at once as a Latin-1 string: no Buffer, no cork, no tick.
+    if (this.requestDone && !this.corked && socket.writableCorked === 0 && !socket.destroyed) {
+      return socket.write(head, 'latin1') ? undefined : this.stream.drain();
+    }
+    return this.write(headBytes(head));
   }
 
   /** Sends a piece of request body, framed as the head said. Returns a Promise only under backpressure. */
@@ -108,6 +114,28 @@ export class ClientSession extends Http1Session<ResponseHeader> {
   /** The next piece of response body, or null at its end (for a close-delimited body: at EOF). */
   readBodyChunk(): Promise<Buffer | null> {
     return this.nextBodyChunk();
+  }
+
+  /**
+   * The next piece of response body if it is here already (null at its end), or undefined: then
+   * await {@link ClientSession.readBodyChunk}. Costs no Promise.
+   * @throws as readBodyChunk does.
+   */
+  pollBodyChunk(): Buffer | null | undefined {
+    const chunk = this.reader.pollBodyChunk();
+    if (chunk) this.bytesRead += chunk.length;
+    return chunk;
+  }
+
+  /**
+   * The response body (what is left of it), taken as read, when all of it is here in one piece (often
+   * so for a small response, which arrives with its head); an empty Buffer for none; undefined, taking
+   * nothing, when more is to come or it came in pieces.
+   */
+  takeWholeBody(): Buffer | undefined {
+    const body = this.reader.takeWholeBody();
+    if (body !== undefined) this.bytesRead += body.length;
+    return body;
   }
 
   /**

@@ -11,6 +11,8 @@ const BODY_HIGH_WATER_MARK = 64 * 1024;
 /** Told once that something changed: a Promise's resolve, or a session's callback. */
 type Waiter = ((value: void) => void) | null;
 
+const EMPTY = Buffer.alloc(0);
+
 function receiveBytes(reader: MessageReader<RequestHeader | ResponseHeader>, bytes: Buffer, transient: boolean): void {
   reader.received(bytes, transient);
 }
@@ -354,14 +356,8 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
     let armed = false;
     try {
       for (;;) {
-        if (this.body.length > 0) {
-          const chunk = this.body.shift() as Buffer;
-          this.bodyBuffered -= chunk.length;
-          return chunk;
-        }
-        if (this.complete) return null;
-        if (this.failure !== null) throw this.failure;
-        if (this.eof) throw new SluiceError('ConnectionClosed', { context: 'peer closed the connection inside a message body' });
+        const chunk = this.pollBodyChunk();
+        if (chunk !== undefined) return chunk;
         if (armed && this.timedOut) throw new SluiceError('ReadTimedout', { context: `no body bytes within ${timeoutMs} ms` });
         if (!armed) {
           armed = true;
@@ -372,6 +368,33 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
     } finally {
       if (armed) this.timerArmed = false;
     }
+  }
+
+  /**
+   * The synchronous step of {@link MessageReader.readBodyChunk}: the next piece of body, null at its
+   * end, or undefined while more is to come (then await {@link MessageReader.changed} and ask again).
+   * @throws as readBodyChunk does, but for the timeout.
+   */
+  pollBodyChunk(): Buffer | null | undefined {
+    if (this.body.length > 0) {
+      const chunk = this.body.shift() as Buffer;
+      this.bodyBuffered -= chunk.length;
+      return chunk;
+    }
+    if (this.complete) return null;
+    if (this.failure !== null) throw this.failure;
+    if (this.eof) throw new SluiceError('ConnectionClosed', { context: 'peer closed the connection inside a message body' });
+    return undefined;
+  }
+
+  /**
+   * The body of the current message (what is left of it) when all of it is here in at most one piece
+   * (an empty Buffer for none), taken as read; undefined, taking nothing, otherwise.
+   */
+  takeWholeBody(): Buffer | undefined {
+    if (!this.complete || this.body.length > 1) return undefined;
+    if (this.body.length === 0) return EMPTY;
+    return this.pollBodyChunk() as Buffer;
   }
 
   /** Bytes received after the current message (pipelined data or an upgraded protocol's first bytes). */

@@ -105,11 +105,17 @@ export class ServerSession extends Http1Session<RequestHeader> {
    *   SluiceError `ReadTimedout` when a started head missed the deadline (answered 408 and closed).
    */
   async readRequest(): Promise<RequestHeader | null> {
-    let head: RequestHeader | null;
+    let head: RequestHeader | null | undefined;
+    const reader = this.reader;
+    // MessageReader.readHead's steps inline: one Promise fewer per request.
+    reader.arm(this.headerTimeoutMs);
     try {
-      head = await this.reader.readHead(this.headerTimeoutMs);
+      reader.feedHeld();
+      while ((head = reader.pollHead(this.headerTimeoutMs)) === undefined) await reader.changed();
     } catch (e) {
       return this.headFailed(e);
+    } finally {
+      reader.disarm();
     }
     if (head === null) {
       this.close();
@@ -235,11 +241,7 @@ export class ServerSession extends Http1Session<RequestHeader> {
    * and serving goes on (or ends) once it has.
    */
   private readyForNext(): boolean {
-    if (this.responseState === R_DONE && this.keepAlive && !this.closed && this.reader.complete) {
-      this.reader.nextMessage();
-      this.request = null;
-      return true;
-    }
+    if (this.tryReuse()) return true;
     this.reuse().then(this.reused, this.finishServing);
     return false;
   }
@@ -478,6 +480,18 @@ export class ServerSession extends Http1Session<RequestHeader> {
       this.close();
       return false;
     }
+    this.reader.nextMessage();
+    this.request = null;
+    return true;
+  }
+
+  /**
+   * The synchronous step of {@link ServerSession.reuse}: when the response is done, the connection
+   * stays and the request was read to its end (nothing to drain), prepares for the next request and
+   * returns true, costing no Promise; false otherwise (then call reuse()).
+   */
+  tryReuse(): boolean {
+    if (this.responseState !== R_DONE || !this.keepAlive || this.closed || !this.reader.complete) return false;
     this.reader.nextMessage();
     this.request = null;
     return true;

@@ -170,12 +170,51 @@ rawServer.before(async (ctx) => {
         socket.write('HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n');
         socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
       }
+      else if (text.includes('/echo-head')) socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${d.length}\r\n\r\n`, 'latin1'), d]));
+      else if (text.includes('/two-parts')) {
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\npart1');
+        setTimeout(() => socket.write('part2'), 50);
+      }
       else socket.end();
     });
   });
   ctx.port = await listen(ctx.server);
 });
 rawServer.after(async (ctx) => new Promise<void>((r) => ctx.server.close(() => r())));
+
+rawServer('a head without body leaves as Latin-1 bytes (obs-text kept); a body here in one piece is taken whole', async ({ port }) => {
+  const session = new ClientSession(await open(port));
+  try {
+    const req = RequestHeader.build('GET', '/echo-head');
+    req.headers.appendUnchecked('X-Latin1', 'caf\u00e9 \u00ff');
+    assert.is(session.writeRequestHeader(req), undefined, 'no backpressure');
+    await session.readResponse();
+    const body = session.takeWholeBody();
+    assert.ok(body !== undefined, 'the whole body came with the head');
+    assert.ok(body.includes(Buffer.from('X-Latin1: caf\xe9 \xff\r\n', 'latin1')), 'one byte per character, not UTF-8');
+    assert.is(session.bodyBytesRead(), body.length);
+    assert.is(session.pollBodyChunk(), null, 'nothing left');
+    assert.ok(session.isReusable());
+  } finally {
+    session.close();
+  }
+});
+
+rawServer('pollBodyChunk gives what is here and undefined while more is to come; takeWholeBody takes nothing then', async ({ port }) => {
+  const session = new ClientSession(await open(port));
+  try {
+    session.writeRequestHeader(RequestHeader.build('GET', '/two-parts'));
+    await session.readResponse();
+    assert.is(session.takeWholeBody(), undefined, 'not complete yet');
+    assert.is(session.pollBodyChunk()?.toString(), 'part1', 'the piece that came with the head, nothing taken before');
+    assert.is(session.pollBodyChunk(), undefined);
+    assert.is((await session.readBodyChunk())?.toString(), 'part2');
+    assert.is(session.pollBodyChunk(), null);
+    assert.is(session.bodyBytesRead(), 10);
+  } finally {
+    session.close();
+  }
+});
 
 rawServer('close-delimited body ends at EOF and the connection is not reusable', async ({ port }) => {
   const session = new ClientSession(await open(port));

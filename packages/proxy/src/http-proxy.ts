@@ -86,6 +86,10 @@ interface UpstreamExchange {
   writeBody(chunk: Buffer): Promise<void> | undefined;
   finishBody(trailers: HeaderMap | null): Promise<void> | undefined;
   readBodyChunk(): Promise<Buffer | null>;
+  /** The next body piece if it is here (null at the end), undefined when it must be awaited. */
+  pollBodyChunk?(): Buffer | null | undefined;
+  /** The whole body when all of it is here in one piece, else undefined (see http1's ClientSession). */
+  takeWholeBody?(): Buffer | undefined;
   bodyBytesRead(): number;
   close(): void;
 }
@@ -304,7 +308,7 @@ export class HttpProxy<Ctx> implements ServerApp {
         if (shutdown.aborted) session.setKeepalive(false);
         if ((await this.processRequest(session)) === UPGRADED) return;
         if (!session.keepalive || !session.responseDone) return server.close();
-        if (!(await server.reuse())) return;
+        if (!server.tryReuse() && !(await server.reuse())) return;
       }
     } finally {
       this.idle.delete(server);
@@ -411,7 +415,8 @@ export class HttpProxy<Ctx> implements ServerApp {
         return DONE;
       }
     }
-    return this.proxyToUpstream(session, ctx);
+    // Awaited rather than returned: an async function resolving with a Promise costs two more ticks.
+    return await this.proxyToUpstream(session, ctx);
   }
 
   /** Picks a peer, connects, exchanges; retries as the errors' retry marks allow, up to `maxRetries`. */
@@ -722,18 +727,29 @@ export class HttpProxy<Ctx> implements ServerApp {
       const r = proxy.responseFilter(session, res, ctx);
       if (isThenable(r)) await r;
     }
+    const filtered = proxy.upstreamResponseBodyFilter !== undefined || proxy.responseBodyFilter !== undefined;
+    if (!filtered && fill === undefined && session.writeWholeResponse !== undefined && client.takeWholeBody !== undefined && res.headers.has('content-length')) {
+      // A small response usually arrives whole with its head: it leaves in one write, nothing awaited.
+      const body = client.takeWholeBody();
+      if (body !== undefined) {
+        const w = session.writeWholeResponse(res, body);
+        if (w) await this.downstreamWrite(w);
+        return;
+      }
+    }
     session.corkResponse();
     const head = session.writeResponseHeader(res);
     if (head) await this.downstreamWrite(head);
-    const filtered = proxy.upstreamResponseBodyFilter !== undefined || proxy.responseBodyFilter !== undefined;
     const chunk: BodyChunk | undefined = filtered ? { data: null } : undefined;
     // One write may be draining while the next piece is read (double buffering): the upstream is not
     // left idle while the client catches up, and at most one more piece is held.
     let draining: Promise<void> | undefined;
     for (;;) {
-      let data: Buffer | null;
+      let data: Buffer | null | undefined;
       try {
-        data = await client.readBodyChunk();
+        // Read synchronously when the piece is here: most bodies need no await at all.
+        data = client.pollBodyChunk?.();
+        if (data === undefined) data = await client.readBodyChunk();
       } catch (e) {
         throw this.upstreamError(e, false, 'reading the response body');
       }

@@ -74,6 +74,11 @@ export interface DownstreamSession extends Session {
   corkResponse(): void;
   /** Ends the response (with optional trailers). */
   finishResponse(trailers: HeaderMap | null): Promise<void> | undefined;
+  /**
+   * Sends a whole final response, its head and complete body (framed by the head's Content-Length),
+   * at once: a small one in one write. Optional; without it, head, body and end are sent one by one.
+   */
+  writeWholeResponse?(response: ResponseHeader, body: Buffer): Promise<void> | undefined;
   /** Ends the downstream connection at once: the client sees an incomplete message, never a complete one. */
   abort(): void;
   /** Hands the connection over after a 101 or a CONNECT 2xx. */
@@ -210,6 +215,13 @@ export class Http1Session implements DownstreamSession, PeerEndListener {
     if (socket.writableCorked > 0 || socket.destroyed) return;
     socket.cork();
     process.nextTick(uncork, socket);
+  }
+
+  writeWholeResponse(response: ResponseHeader, body: Buffer): Promise<void> | undefined {
+    if (this.headSent) throw new SluiceError('InternalError', { context: 'response head written twice' });
+    if (!this.keepaliveAllowed) response.headers.set('Connection', 'close');
+    this.headSent = this.done = true;
+    return this.server.respond(response, body);
   }
 
   finishResponse(trailers: HeaderMap | null): Promise<void> | undefined {

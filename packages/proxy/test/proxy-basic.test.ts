@@ -3,7 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Agent } from 'node:http';
 import type { ProxyHttp } from '../src/index.js';
-import { curl, peerOf, rawExchange, request, startOrigin, startProxy } from './helpers/net.js';
+import { curl, peerOf, rawExchange, request, startOrigin, startProxy, startRawOrigin } from './helpers/net.js';
 import type { Origin, RunningProxy } from './helpers/net.js';
 
 interface Ctx {
@@ -130,3 +130,40 @@ basics('malformed downstream request: 400 and close', async ({ proxy }) => {
 });
 
 basics.run();
+
+// A small response that arrives whole (head and body in one segment) leaves in one write: the bytes of
+// that path are checked here against an origin that always answers in one write.
+const whole = suite<{ origin: Awaited<ReturnType<typeof startRawOrigin>>; proxy: RunningProxy }>('small responses sent whole');
+const ALL_BYTES = Buffer.from(Array.from({ length: 1024 }, (_, i) => i & 0xff));
+whole.before(async (ctx) => {
+  ctx.origin = await startRawOrigin((socket, _n, head) => {
+    const isHead = head.toString('latin1').startsWith('HEAD ');
+    socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${ALL_BYTES.length}\r\nX-Origin: raw\r\n\r\n`, 'latin1'), isHead ? Buffer.alloc(0) : ALL_BYTES]));
+  });
+  ctx.proxy = await startProxy(simple(() => ctx.origin.port));
+});
+whole.after(async (ctx) => {
+  await ctx.proxy.close();
+  await ctx.origin.close();
+});
+
+whole('every byte value survives; pipelined requests are answered in order; HEAD gets the length and no body', async ({ proxy }) => {
+  const r = await request(proxy.port, { path: '/bytes' });
+  assert.is(r.headers['content-length'], '1024');
+  assert.is(r.headers['x-origin'], 'raw');
+  assert.ok(r.body.equals(ALL_BYTES), 'bytes 0x00-0xff survive (a Latin-1 string write, not UTF-8)');
+  const out = Buffer.from(await rawExchange(proxy.port, 'GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\nHEAD /3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), 'latin1');
+  let at = 0;
+  for (let i = 0; i < 2; i++) {
+    const end = out.indexOf('\r\n\r\n', at) + 4;
+    assert.match(out.subarray(at, end).toString('latin1'), /^HTTP\/1\.1 200 OK\r\n/);
+    assert.ok(out.subarray(end, end + ALL_BYTES.length).equals(ALL_BYTES), `body ${i + 1} intact`);
+    at = end + ALL_BYTES.length;
+  }
+  const head = out.subarray(at).toString('latin1');
+  assert.match(head, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(head, /Content-Length: 1024\r\n/i);
+  assert.ok(head.endsWith('\r\n\r\n'), 'no body after the HEAD response head');
+});
+
+whole.run();
