@@ -221,6 +221,7 @@ export class Http1Session implements DownstreamSession, PeerEndListener {
     if (this.headSent) throw new SluiceError('InternalError', { context: 'response head written twice' });
     if (!this.keepaliveAllowed) response.headers.set('Connection', 'close');
     this.headSent = this.done = true;
+    this.responseStatus = response.status;
     return this.server.respond(response, body);
   }
 
