@@ -133,14 +133,15 @@ basics.run();
 
 // A small response that arrives whole (head and body in one segment) leaves in one write: the bytes of
 // that path are checked here against an origin that always answers in one write.
-const whole = suite<{ origin: Awaited<ReturnType<typeof startRawOrigin>>; proxy: RunningProxy; statuses: number[] }>('small responses sent whole', { statuses: [] });
+const whole = suite<{ origin: Awaited<ReturnType<typeof startRawOrigin>>; proxy: RunningProxy }>('small responses sent whole');
+const statuses: number[] = [];
 const ALL_BYTES = Buffer.from(Array.from({ length: 1024 }, (_, i) => i & 0xff));
 whole.before(async (ctx) => {
   ctx.origin = await startRawOrigin((socket, _n, head) => {
     const isHead = head.toString('latin1').startsWith('HEAD ');
     socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${ALL_BYTES.length}\r\nX-Origin: raw\r\n\r\n`, 'latin1'), isHead ? Buffer.alloc(0) : ALL_BYTES]));
   });
-  ctx.proxy = await startProxy({ ...simple(() => ctx.origin.port), logging: (session) => void ctx.statuses.push(session.responseStatus) });
+  ctx.proxy = await startProxy({ ...simple(() => ctx.origin.port), logging: (session) => void statuses.push(session.responseStatus) });
 });
 whole.after(async (ctx) => {
   await ctx.proxy.close();
@@ -166,7 +167,7 @@ whole('every byte value survives; pipelined requests are answered in order; HEAD
   assert.ok(head.endsWith('\r\n\r\n'), 'no body after the HEAD response head');
 });
 
-whole('the logging phase sees the status sent', async ({ proxy, statuses }) => {
+whole('the logging phase sees the status sent', async ({ proxy }) => {
   statuses.length = 0;
   assert.is((await request(proxy.port, { path: '/status' })).status, 200);
   assert.equal(statuses, [200]);
