@@ -1,9 +1,9 @@
 import type { Socket } from 'node:net';
 import { ResponseHeader, SluiceError } from '@sluice/core';
-import type { Digest, HeaderMap, RequestHeader, SocketAddress, Stream } from '@sluice/core';
+import type { Digest, HeaderMap, SocketAddress, Stream } from '@sluice/core';
 import { ErrorCode, Http2ServerSession, Http2ServerStream } from '@sluice/http2';
 import type { Http2Error, Http2RequestHandler, Http2ServerOptions, Http2Stream, StreamOwner } from '@sluice/http2';
-import type { DownstreamSession, UpstreamHandle } from './session.js';
+import { DownstreamSessionBase, type DownstreamSession, type UpstreamHandle } from './session.js';
 
 /** A request stream that tells its proxy session when the client reset it (or the connection ended). */
 class ProxyHttp2Stream extends Http2ServerStream {
@@ -41,49 +41,31 @@ export class ProxyHttp2ServerSession extends Http2ServerSession {
  *
  * A final response head is held until the first body piece or the end (at most until the event
  * loop turns): a response that ends at its head leaves as one HEADERS frame with END_STREAM, which
- * gRPC's trailers-only responses (status in the head) require.
+ * gRPC's trailers-only responses (status in the head) require. `setKeepalive(false)` only records the
+ * wish: the connection carries other streams (the stream ends either way).
  */
-export class Http2Session implements DownstreamSession {
-  readonly request: RequestHeader;
+export class Http2Session extends DownstreamSessionBase implements DownstreamSession {
   readonly hasRequestBody: boolean;
   private readonly stream: Http2ServerStream;
   private readonly transport: Stream;
   private pendingHead: ResponseHeader | null = null;
-  private headSent = false;
-  private done = false;
-  private bodyDone: boolean;
-  private keepaliveAllowed = true;
-  private bytesRead = 0;
   private bytesSent = 0;
-  private upstream: UpstreamHandle | null = null;
-  private gone = false;
-  responseStatus = 0;
-  observation: unknown = undefined;
 
   constructor(stream: Http2ServerStream, transport: Stream) {
+    // The handler runs when the request's HEADERS arrive: END_STREAM on them means no body.
+    const hasBody = !stream.remoteEnded || stream.bufferedBodyLength > 0;
+    super(stream.request, hasBody);
+    this.hasRequestBody = hasBody;
     this.stream = stream;
     if (stream instanceof ProxyHttp2Stream) stream.session = this;
     this.transport = transport;
-    this.request = stream.request;
     const authority = stream.authority;
     if (authority !== undefined && authority !== '' && !this.request.headers.has('host')) this.request.headers.appendUnchecked('host', authority);
-    // The handler runs when the request's HEADERS arrive: END_STREAM on them means no body.
-    this.hasRequestBody = !stream.remoteEnded || stream.bufferedBodyLength > 0;
-    this.bodyDone = !this.hasRequestBody;
   }
 
   /** The HTTP/2 stream under this session. */
   get http2Stream(): Http2ServerStream {
     return this.stream;
-  }
-
-  get responseWritten(): boolean {
-    return this.headSent;
-  }
-
-  /** Whether the response was finished. */
-  get responseDone(): boolean {
-    return this.done;
   }
 
   /** HTTP/2 has no Upgrade; CONNECT is refused unless allowed, and then answered as a plain request. */
@@ -95,34 +77,12 @@ export class Http2Session implements DownstreamSession {
     return this.stream.requestTrailers;
   }
 
-  get requestBodyDone(): boolean {
-    return this.bodyDone;
+  protected nextBodyPiece(): Promise<Buffer | null> {
+    return this.stream.readBodyChunk();
   }
 
-  get keepalive(): boolean {
-    return this.keepaliveAllowed;
-  }
-
-  /** On HTTP/2 the connection carries other streams; this only records the wish (the stream ends either way). */
-  setKeepalive(enabled: boolean): void {
-    this.keepaliveAllowed = enabled;
-  }
-
-  readRequestBody(): Promise<Buffer | null> {
-    return this.readBodyChunk();
-  }
-
-  async readBodyChunk(): Promise<Buffer | null> {
-    if (this.bodyDone) return null;
-    let chunk: Buffer | null;
-    try {
-      chunk = await this.stream.readBodyChunk();
-    } catch (e) {
-      throw SluiceError.because('ReadError', `reading the request body of stream ${this.stream.id}`, e).intoDown();
-    }
-    if (chunk === null) this.bodyDone = true;
-    else this.bytesRead += chunk.length;
-    return chunk;
+  protected bodyReadError(e: unknown): SluiceError {
+    return SluiceError.because('ReadError', `reading the request body of stream ${this.stream.id}`, e).intoDown();
   }
 
   async respondError(status: number): Promise<void> {
@@ -207,10 +167,6 @@ export class Http2Session implements DownstreamSession {
     throw new SluiceError('InternalError', { context: 'an HTTP/2 stream cannot be taken over as a connection' });
   }
 
-  bodyBytesRead(): number {
-    return this.bytesRead;
-  }
-
   bodyBytesSent(): number {
     return this.bytesSent;
   }
@@ -231,22 +187,14 @@ export class Http2Session implements DownstreamSession {
     return true;
   }
 
-  attachUpstream(upstream: UpstreamHandle | null): void {
-    this.upstream = upstream;
-    if (upstream !== null && this.stream.closed && !this.done) this.streamFailed();
-  }
-
-  get clientGone(): boolean {
-    return this.gone;
+  override attachUpstream(upstream: UpstreamHandle | null): void {
+    super.attachUpstream(upstream);
+    if (upstream !== null && this.stream.closed && !this.done) this.clientLeft();
   }
 
   /** @internal The client reset the stream (or the connection ended): the upstream exchange is cancelled. */
   streamFailed(): void {
-    this.keepaliveAllowed = false;
-    if (!this.done) this.gone = true;
-    const upstream = this.upstream;
-    this.upstream = null;
-    if (upstream !== null && !this.done) upstream.close();
+    this.clientLeft();
   }
 
   private sendHead(response: ResponseHeader, endStream: boolean): void {

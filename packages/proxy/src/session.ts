@@ -95,33 +95,36 @@ export interface DownstreamSession extends Session {
   observation?: unknown;
 }
 
-/** The downstream session over an HTTP/1 connection. */
-export class Http1Session implements DownstreamSession, PeerEndListener {
+/**
+ * What every downstream session keeps track of, whatever its protocol: whether the response head went
+ * out and the response ended, whether the request body was read to its end (and how much of it), the
+ * keep-alive wish, and the upstream exchange that a client leaving cancels. A subclass reads body
+ * pieces from its protocol ({@link DownstreamSessionBase.nextBodyPiece}) and writes the response.
+ */
+export abstract class DownstreamSessionBase {
   readonly request: RequestHeader;
-  private readonly server: ServerSession;
-  private headSent = false;
-  private done = false;
-  private keepaliveAllowed = true;
-  private bodyDone: boolean;
+  /** The status of the final response head sent (0 before one). */
   responseStatus = 0;
+  /** The proxy observer's state for this request. */
   observation: unknown = undefined;
+  protected headSent = false;
+  protected done = false;
+  protected bodyDone: boolean;
+  protected keepaliveAllowed = true;
+  protected bytesRead = 0;
   private upstream: UpstreamHandle | null = null;
   private gone = false;
 
-  constructor(server: ServerSession, request: RequestHeader) {
-    this.server = server;
+  protected constructor(request: RequestHeader, hasBody: boolean) {
     this.request = request;
-    this.bodyDone = !server.hasBody;
+    this.bodyDone = !hasBody;
   }
 
-  /** The underlying HTTP/1 server session. */
-  get serverSession(): ServerSession {
-    return this.server;
-  }
+  /** The next body piece from the protocol, or null at the end. */
+  protected abstract nextBodyPiece(): Promise<Buffer | null>;
 
-  get hasRequestBody(): boolean {
-    return this.server.hasBody;
-  }
+  /** A body read failure, typed as the client's. */
+  protected abstract bodyReadError(e: unknown): SluiceError;
 
   get responseWritten(): boolean {
     return this.headSent;
@@ -130,14 +133,6 @@ export class Http1Session implements DownstreamSession, PeerEndListener {
   /** Whether the response was finished. */
   get responseDone(): boolean {
     return this.done;
-  }
-
-  get isUpgradeRequest(): boolean {
-    return this.server.isUpgrade;
-  }
-
-  get requestTrailers(): HeaderMap | null {
-    return this.server.trailers;
   }
 
   get requestBodyDone(): boolean {
@@ -160,13 +155,71 @@ export class Http1Session implements DownstreamSession, PeerEndListener {
     if (this.bodyDone) return null;
     let chunk: Buffer | null;
     try {
-      chunk = await this.server.readBodyChunk();
+      chunk = await this.nextBodyPiece();
     } catch (e) {
       this.keepaliveAllowed = false;
-      throw e instanceof SluiceError ? e.intoDown() : SluiceError.because('ReadError', 'reading the request body', e).intoDown();
+      throw this.bodyReadError(e);
     }
     if (chunk === null) this.bodyDone = true;
+    else this.bytesRead += chunk.length;
     return chunk;
+  }
+
+  bodyBytesRead(): number {
+    return this.bytesRead;
+  }
+
+  attachUpstream(upstream: UpstreamHandle | null): void {
+    this.upstream = upstream;
+  }
+
+  get clientGone(): boolean {
+    return this.gone;
+  }
+
+  /** The client left (closed its connection, reset its stream): the upstream exchange in progress is cancelled. */
+  protected clientLeft(): void {
+    this.keepaliveAllowed = false;
+    const upstream = this.upstream;
+    this.upstream = null;
+    if (this.done) return;
+    this.gone = true;
+    upstream?.close();
+  }
+}
+
+/** The downstream session over an HTTP/1 connection. */
+export class Http1Session extends DownstreamSessionBase implements DownstreamSession, PeerEndListener {
+  private readonly server: ServerSession;
+
+  constructor(server: ServerSession, request: RequestHeader) {
+    super(request, server.hasBody);
+    this.server = server;
+  }
+
+  /** The underlying HTTP/1 server session. */
+  get serverSession(): ServerSession {
+    return this.server;
+  }
+
+  get hasRequestBody(): boolean {
+    return this.server.hasBody;
+  }
+
+  get isUpgradeRequest(): boolean {
+    return this.server.isUpgrade;
+  }
+
+  get requestTrailers(): HeaderMap | null {
+    return this.server.trailers;
+  }
+
+  protected nextBodyPiece(): Promise<Buffer | null> {
+    return this.server.readBodyChunk();
+  }
+
+  protected bodyReadError(e: unknown): SluiceError {
+    return e instanceof SluiceError ? e.intoDown() : SluiceError.because('ReadError', 'reading the request body', e).intoDown();
   }
 
   async respondError(status: number): Promise<void> {
@@ -247,28 +300,14 @@ export class Http1Session implements DownstreamSession, PeerEndListener {
    * once: nginx likewise checks for a broken client connection while it waits for the upstream
    * (`proxy_ignore_client_abort off`), and Pingora reads the idle downstream for the same reason.
    */
-  attachUpstream(upstream: UpstreamHandle | null): void {
-    this.upstream = upstream;
+  override attachUpstream(upstream: UpstreamHandle | null): void {
+    super.attachUpstream(upstream);
     this.server.watchClientGone(upstream === null ? null : this);
-  }
-
-  get clientGone(): boolean {
-    return this.gone;
   }
 
   /** @internal The client closed or broke the connection while an upstream exchange was attached. */
   peerEnded(): void {
-    this.keepaliveAllowed = false;
-    const upstream = this.upstream;
-    this.upstream = null;
-    if (upstream !== null && !this.done) {
-      this.gone = true;
-      upstream.close();
-    }
-  }
-
-  bodyBytesRead(): number {
-    return this.server.bodyBytesRead();
+    this.clientLeft();
   }
 
   bodyBytesSent(): number {
