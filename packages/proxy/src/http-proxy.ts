@@ -554,7 +554,18 @@ export class HttpProxy<Ctx> implements ServerApp {
         send.upstream = client;
         send.running = this.sendBody(session, ctx, client, send);
       }
-      const res = await this.readFinalHead(session, client, reused, send);
+      // Each 1xx goes downstream as it arrives (RFC 9110 §15.2); the loop costs no Promise of its own.
+      let res: ResponseHeader;
+      for (;;) {
+        try {
+          res = await client.readResponseHead();
+        } catch (e) {
+          if (send?.failure?.source === 'Downstream') throw send.failure;
+          throw this.upstreamError(e, reused && client.bodyBytesRead() === 0, 'reading the response head');
+        }
+        if (res.status >= 200 || res.status === 101) break;
+        await this.forwardInformational(session, res);
+      }
       if (res.status === 101 || (session.request.method === 'CONNECT' && res.status >= 200 && res.status < 300)) {
         return await this.switchProtocols(session, ctx, client, res).then((r) => {
           handedOver = true;
@@ -620,7 +631,18 @@ export class HttpProxy<Ctx> implements ServerApp {
         send.upstream = upstream;
         send.running = this.sendBody(session, ctx, upstream, send);
       }
-      const res = await this.readFinalHead(session, upstream, reused, send);
+      // Each 1xx goes downstream as it arrives (RFC 9110 §15.2); the loop costs no Promise of its own.
+      let res: ResponseHeader;
+      for (;;) {
+        try {
+          res = await upstream.readResponseHead();
+        } catch (e) {
+          if (send?.failure?.source === 'Downstream') throw send.failure;
+          throw this.upstreamError(e, reused && upstream.bodyBytesRead() === 0, 'reading the response head');
+        }
+        if (res.status >= 200 || res.status === 101) break;
+        await this.forwardInformational(session, res);
+      }
       await this.forwardResponse(session, ctx, upstream, res);
       complete = true;
       // The upstream answered before taking the whole body: the rest of it cannot follow on HTTP/1.
@@ -635,26 +657,15 @@ export class HttpProxy<Ctx> implements ServerApp {
   }
 
   /**
-   * Reads the upstream's final response head (or a 101), forwarding each 1xx downstream as it arrives
-   * (RFC 9110 §15.2), so 103 Early Hints reach the client while the origin still works on the answer.
+   * Sends a 1xx head downstream while the origin still works on the final one (103 Early Hints…).
    * 100 Continue is not forwarded: our own session answers the client's `Expect` when it reads the body.
    */
-  private async readFinalHead(session: DownstreamSession, client: UpstreamExchange, reused: boolean, send: BodySend | undefined): Promise<ResponseHeader> {
-    for (;;) {
-      let res: ResponseHeader;
-      try {
-        res = await client.readResponseHead();
-      } catch (e) {
-        if (send?.failure?.source === 'Downstream') throw send.failure;
-        throw this.upstreamError(e, reused && client.bodyBytesRead() === 0, 'reading the response head');
-      }
-      if (res.status >= 200 || res.status === 101) return res;
-      if (res.status === 100) continue;
-      removeHopByHop(res.headers);
-      res.version = '1.1';
-      const w = session.writeResponseHeader(res);
-      if (w) await this.downstreamWrite(w);
-    }
+  private async forwardInformational(session: DownstreamSession, res: ResponseHeader): Promise<void> {
+    if (res.status === 100) return;
+    removeHopByHop(res.headers);
+    res.version = '1.1';
+    const w = session.writeResponseHeader(res);
+    if (w) await this.downstreamWrite(w);
   }
 
   /** Marks a failure on the upstream connection; before any response byte on a reused one, it may retry once. */
