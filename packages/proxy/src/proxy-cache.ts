@@ -11,7 +11,7 @@ import { ResponseHeader, SluiceError, toSluiceError } from '@sluice/core';
 import type { RequestHeader } from '@sluice/core';
 import { CacheKey } from './cache/cache-key.js';
 import type { WritePermit } from './cache/cache-lock.js';
-import { responseCacheable, stripFields, type Cacheable, type Uncacheable } from './cache/cacheability.js';
+import { fieldsToStrip, responseCacheable, stripFields, type Cacheable, type Uncacheable } from './cache/cacheability.js';
 import { createCacheMeta, entryState, refreshedCacheMeta, requestDirectives, responseForHit, type EntryState } from './cache/cache-meta.js';
 import { addRevalidationHeaders, evaluatePreconditions, ifRangeAllows, notModifiedMatches } from './cache/conditional.js';
 import { mayServeStale } from './cache/freshness.js';
@@ -19,7 +19,7 @@ import { invalidationTargets } from './cache/invalidation.js';
 import { contentRange, multipartByteranges, parseRange, rangeView, unsatisfiedContentRange } from './cache/range.js';
 import type { CacheHit, CacheMeta, MissHandler } from './cache/storage.js';
 import type { StreamingBody } from './cache/streaming-body.js';
-import { surrogateCapability } from './cache/targeted-cache-control.js';
+import { responseCacheControl, surrogateCapability } from './cache/targeted-cache-control.js';
 import { varianceKey } from './cache/vary.js';
 import type { HttpCache } from './http-cache.js';
 import type { BodyChunk, ProxyHttp, PurgeStatus } from './proxy-http.js';
@@ -266,7 +266,8 @@ export class ProxyCache<Ctx> {
           else if (override === 'expire') fresh = false;
           else if (override === 'fresh') fresh = true;
         }
-        if (hit !== undefined && fresh && !background) {
+        if (hit !== undefined && fresh) {
+          if (background) return this.answerNothing(session); // refreshed meanwhile
           cache.stats.hits++;
           await this.serve(session, ctx, r, hit.meta, hit.body);
           return true;
@@ -308,7 +309,7 @@ export class ProxyCache<Ctx> {
       if (isThenable(outcome)) outcome = await outcome;
       if (outcome.status === 'filling') {
         const meta = outcome.hit.meta;
-        const variance = meta.varyFields.length === 0 ? undefined : this.variance(meta, ctx, req);
+        const variance = this.varies(meta) ? this.variance(meta, ctx, req) : undefined;
         if (variance === meta.variance) {
           await this.serve(session, ctx, r, meta, outcome.hit.body);
           return true;
@@ -363,7 +364,10 @@ export class ProxyCache<Ctx> {
         let meta = stale.meta;
         // RFC 9111 §4.3.4: a 304 for another representation must not update the stored one.
         if (notModifiedMatches(meta.response, res)) {
-          meta = refreshedCacheMeta(meta, res, { requestTimeMs: r.requestTimeMs, responseTimeMs }, cache.rules);
+          // Fields the cache would not have stored (Set-Cookie by policy, private="…") are not merged in either.
+          const rules = cache.rules;
+          const skip = fieldsToStrip(res, responseCacheControl(meta.response, rules), rules.shared ?? true, (rules.setCookie ?? 'uncacheable') !== 'store');
+          meta = refreshedCacheMeta(meta, res, { requestTimeMs: r.requestTimeMs, responseTimeMs }, rules, skip);
           let updated = cache.storage.updateMeta(r.key.withVariance(meta.variance), meta);
           if (isThenable(updated)) updated = await updated;
           cache.stats.revalidated++;
@@ -388,7 +392,9 @@ export class ProxyCache<Ctx> {
     } else verdict = responseCacheable(session.request, res, cache.rules);
     if (!verdict.cacheable) {
       cache.stats.uncacheable++;
-      cache.predictor?.markUncacheable(r.key, verdict.reason);
+      // A 304 or 206 answers the client's own conditional or Range, and Authorization is the
+      // request's: none says the resource is uncacheable for the next request.
+      if (res.status !== 304 && res.status !== 206 && verdict.reason !== 'authorization') cache.predictor?.markUncacheable(r.key, verdict.reason);
       r.releaseLock('give-up');
       return undefined;
     }
@@ -452,7 +458,7 @@ export class ProxyCache<Ctx> {
     const storage = r.cache.storage;
     let hit = storage.lookup(r.key);
     if (isThenable(hit)) hit = await hit;
-    if (hit !== undefined && hit.meta.varyFields.length > 0) {
+    if (hit !== undefined && this.varies(hit.meta)) {
       const variance = this.variance(hit.meta, ctx, req);
       r.key = r.key.withVariance(variance);
       if (variance !== hit.meta.variance) {
@@ -461,6 +467,11 @@ export class ProxyCache<Ctx> {
       }
     }
     return hit === undefined || hit.body.isFailed ? undefined : hit;
+  }
+
+  // Whether variants are told apart for this stored response: it has Vary, or cacheVaryFilter decides.
+  private varies(meta: CacheMeta): boolean {
+    return meta.varyFields.length > 0 || this.proxy.cacheVaryFilter !== undefined;
   }
 
   private variance(meta: CacheMeta, ctx: Ctx, req: RequestHeader): string | undefined {
@@ -488,7 +499,7 @@ export class ProxyCache<Ctx> {
   }
 
   private answerNothing(session: DownstreamSession): boolean {
-    // A background refresh found another request already fetching: nothing more to do.
+    // A background refresh found the entry fresh, or another request fetching it: nothing to do.
     void session.respondError(204);
     return true;
   }

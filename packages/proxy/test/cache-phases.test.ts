@@ -4,8 +4,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SluiceError } from '@sluice/core';
-import { HttpProxy, type HttpCache, type ProxyHttp } from '../src/index.js';
+import { HttpProxy, Predictor, type HttpCache, type ProxyHttp } from '../src/index.js';
 import { request, startProxy, type RunningProxy } from './helpers/net.js';
+import { h2Client, h2Request } from './helpers/h2.js';
 import { cachingProxy, memoryCache, startRoutedOrigin, sleep, type CountingOrigin, type RouteHandler } from './helpers/cache.js';
 
 interface World {
@@ -160,6 +161,37 @@ test('a stale entry answered with a new 200 is replaced; the client\'s own condi
   assert.is(w.origin.count('/replace'), 2);
 });
 
+test('a 304 merges no Set-Cookie into the stored response (not stored by policy, so not merged either)', async (w) => {
+  w.routes.set('/cookie304', (_req, res, n) => {
+    if (n === 1) return res.writeHead(200, { 'Cache-Control': 'max-age=1', ETag: '"c"' }).end('shared');
+    res.writeHead(304, { 'Cache-Control': 'max-age=60', ETag: '"c"', 'Set-Cookie': 'session=for-one-client' }).end();
+  });
+  const port = await proxyFor(w, memoryCache());
+  await request(port, { path: '/cookie304' });
+  await sleep(1100);
+  await request(port, { path: '/cookie304' });
+  const other = await request(port, { path: '/cookie304' });
+  assert.is(other.body.toString(), 'shared');
+  assert.is(other.headers['set-cookie'], undefined);
+  assert.is(w.origin.count('/cookie304'), 2);
+});
+
+test('the predictor does not remember a 304 or 206 the client asked for', async (w) => {
+  w.routes.set('/predict-cond', (req, res, n) => {
+    if (req.headers['if-none-match'] === '"p"') return res.writeHead(304, { ETag: '"p"' }).end();
+    if (req.headers.range !== undefined) return res.writeHead(206, { 'Content-Range': 'bytes 0-0/4' }).end('b');
+    res.writeHead(200, { 'Cache-Control': 'max-age=60', ETag: '"p"' }).end(`body${n}`);
+  });
+  const predictor = new Predictor();
+  const port = await proxyFor(w, memoryCache({ predictor }));
+  assert.is((await request(port, { path: '/predict-cond', headers: { 'If-None-Match': '"p"' } })).status, 304);
+  assert.is((await request(port, { path: '/predict-cond', headers: { Range: 'bytes=0-0' } })).status, 206);
+  assert.is(predictor.size, 0);
+  await request(port, { path: '/predict-cond' });
+  assert.is((await request(port, { path: '/predict-cond' })).body.toString(), 'body3');
+  assert.is(w.origin.count('/predict-cond'), 3);
+});
+
 test('request no-cache forces revalidation; only-if-cached on a miss answers 504', async (w) => {
   w.routes.set('/nocache', (_req, res, n) => res.writeHead(200, { 'Cache-Control': 'max-age=60' }).end(`n${n}`));
   const port = await proxyFor(w, memoryCache());
@@ -248,6 +280,31 @@ test('cacheHitFilter forces a miss or an expiry; responseCacheFilter and cacheMi
   assert.equal(misses, ['/hitfilter', '/hitfilter', '/never', '/never']);
 });
 
+test('cacheVaryFilter, cacheNotModifiedFilter and shouldServeStale decide when implemented', async (w) => {
+  w.routes.set('/custom', (req, res, n) => {
+    if (n > 1 && req.headers['x-fail'] !== undefined) return res.writeHead(500).end('down');
+    res.writeHead(200, { 'Cache-Control': 'max-age=1, stale-if-error=60' }).end(`variant ${req.headers['x-device'] ?? 'none'} ${n}`);
+  });
+  const seen: Array<string | undefined> = [];
+  const port = await proxyFor(w, memoryCache(), {
+    // One variant per device class, though the origin sends no Vary.
+    cacheVaryFilter: (_meta, _ctx, req) => `device:${req.headers.get('x-device') ?? ''}`,
+    cacheNotModifiedFilter: (s) => s.request.headers.get('x-want-304') === '1',
+    shouldServeStale: (_s, _c, error) => {
+      seen.push(error?.type);
+      return false;
+    },
+  });
+  assert.is((await request(port, { path: '/custom', headers: { 'X-Device': 'phone' } })).body.toString(), 'variant phone 1');
+  assert.is((await request(port, { path: '/custom', headers: { 'X-Device': 'tv' } })).body.toString(), 'variant tv 2');
+  assert.is((await request(port, { path: '/custom', headers: { 'X-Device': 'phone' } })).body.toString(), 'variant phone 1');
+  assert.is((await request(port, { path: '/custom', headers: { 'X-Device': 'tv', 'X-Want-304': '1' } })).status, 304);
+  await sleep(1100);
+  const refused = await request(port, { path: '/custom', headers: { 'X-Device': 'tv', 'X-Fail': '1' } });
+  assert.is(refused.status, 500, 'stale-if-error allowed it, shouldServeStale said no');
+  assert.equal(seen, ['HTTPStatus']);
+});
+
 test('responseFilter and responseBodyFilter run on hits too', async (w) => {
   w.routes.set('/filtered', (_req, res) => res.writeHead(200, { 'Cache-Control': 'max-age=60' }).end('lower'));
   const port = await proxyFor(w, memoryCache(), {
@@ -264,6 +321,30 @@ test('responseFilter and responseBodyFilter run on hits too', async (w) => {
   assert.is(hit.headers['x-seen'], 'yes');
   assert.is(hit.body.toString(), 'LOWER');
   assert.is(w.origin.count('/filtered'), 1);
+});
+
+test('HTTP/2 downstream (h2c): hits, HEAD, 304 and ranges from cache as on HTTP/1.1', async (w) => {
+  w.routes.set('/h2', (_req, res, n) => res.writeHead(200, { 'Cache-Control': 'max-age=60', ETag: '"h2"' }).end(`over h2, fetch ${n}`));
+  const p = await startProxy(cachingProxy(() => w.origin.port, memoryCache()), { h2c: true });
+  w.proxies.push(p);
+  const client = h2Client(p.port);
+  try {
+    const first = await h2Request(client, { ':path': '/h2' });
+    assert.is(first.headers[':status'], 200);
+    const hit = await h2Request(client, { ':path': '/h2' });
+    assert.is(hit.body.toString(), 'over h2, fetch 1');
+    assert.ok(hit.headers.age !== undefined);
+    const head = await h2Request(client, { ':path': '/h2', ':method': 'HEAD' });
+    assert.is(head.headers['content-length'], '16');
+    assert.is(head.body.length, 0);
+    assert.is((await h2Request(client, { ':path': '/h2', 'if-none-match': '"h2"' })).headers[':status'], 304);
+    const range = await h2Request(client, { ':path': '/h2', range: 'bytes=0-1' });
+    assert.is(range.headers[':status'], 206);
+    assert.is(range.body.toString(), 'ov');
+    assert.is(w.origin.count('/h2'), 1);
+  } finally {
+    client.close();
+  }
 });
 
 test('a request without a cache costs nothing and is proxied as usual', async (w) => {
