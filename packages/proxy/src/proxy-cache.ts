@@ -360,10 +360,12 @@ export class ProxyCache<Ctx> {
     const responseTimeMs = Date.now();
     if (r.mode === REVALIDATE) {
       const stale = r.stale!;
-      if (res.status === 304) {
+      // RFC 9111 §4.3.5: a 200 to a HEAD freshens the stored GET response it describes, as a 304 does.
+      const headFreshens = res.status === 200 && session.request.method === 'HEAD' && describesSameBody(stale.meta.response, res);
+      if (res.status === 304 || headFreshens) {
         let meta = stale.meta;
         // RFC 9111 §4.3.4: a 304 for another representation must not update the stored one.
-        if (notModifiedMatches(meta.response, res)) {
+        if (headFreshens || notModifiedMatches(meta.response, res)) {
           // Fields the cache would not have stored (Set-Cookie by policy, private="…") are not merged in either.
           const rules = cache.rules;
           const skip = fieldsToStrip(res, responseCacheControl(meta.response, rules), rules.shared ?? true, (rules.setCookie ?? 'uncacheable') !== 'store');
@@ -639,6 +641,17 @@ export class ProxyCache<Ctx> {
     if (isThenable(delay)) delay = await delay;
     if (typeof delay === 'number' && delay > 0) await sleep(delay);
   }
+}
+
+/**
+ * Whether a 200 to a HEAD describes the stored response (RFC 9111 §4.3.5): its validators match
+ * (as a 304's must, §4.3.4), and so does Content-Length when both have one.
+ */
+function describesSameBody(stored: ResponseHeader, head: ResponseHeader): boolean {
+  if (!notModifiedMatches(stored, head)) return false;
+  const length = head.headers.get('content-length');
+  const storedLength = stored.headers.get('content-length');
+  return length === undefined || storedLength === undefined || length.trim() === storedLength.trim();
 }
 
 /** Reads an upstream body to its end (the cache answers instead; the connection stays reusable). */

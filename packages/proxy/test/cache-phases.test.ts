@@ -192,6 +192,23 @@ test('the predictor does not remember a 304 or 206 the client asked for', async 
   assert.is(w.origin.count('/predict-cond'), 3);
 });
 
+test('a 200 to a HEAD freshens the stored GET response it describes (RFC 9111 §4.3.5)', async (w) => {
+  w.routes.set('/head-fresh', (req, res, n) => {
+    if (req.method === 'HEAD') return res.writeHead(200, { 'Cache-Control': 'max-age=60', ETag: n === 2 ? '"hf"' : '"other"', 'X-Head': String(n), 'Content-Length': '6' }).end();
+    res.writeHead(200, { 'Cache-Control': 'max-age=1', ETag: '"hf"', 'X-Stored': 'kept' }).end(`get ${n}`);
+  });
+  const port = await proxyFor(w, memoryCache());
+  await request(port, { path: '/head-fresh' });
+  await sleep(1100);
+  const head = await request(port, { path: '/head-fresh', method: 'HEAD' });
+  assert.is(head.headers['x-stored'], 'kept', 'stored fields the HEAD response lacks are kept');
+  assert.is(head.headers['x-head'], '2');
+  const get = await request(port, { path: '/head-fresh' });
+  assert.is(get.body.toString(), 'get 1', 'freshened by the HEAD: no new GET');
+  assert.is(get.headers['x-head'], '2');
+  assert.is(w.origin.count('/head-fresh'), 2);
+});
+
 test('request no-cache forces revalidation; only-if-cached on a miss answers 504', async (w) => {
   w.routes.set('/nocache', (_req, res, n) => res.writeHead(200, { 'Cache-Control': 'max-age=60' }).end(`n${n}`));
   const port = await proxyFor(w, memoryCache());
