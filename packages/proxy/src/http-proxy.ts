@@ -440,16 +440,19 @@ export class HttpProxy<Ctx> implements ServerApp {
       let h2Session: Http2ClientSession | undefined;
       let digest: Digest;
       let reused = false;
-      const connectStarted = observer !== undefined ? performance.now() : 0;
+      // For the observer's failed-connect time; read only when a connect follows (clock reads cost).
+      let connectStarted = 0;
       try {
         if (h2) {
           reused = this.http2.connectionsTo(peer) > 0;
+          if (!reused && observer !== undefined) connectStarted = performance.now();
           h2Session = await this.http2.session(peer);
           digest = h2Session.connection.transport.digest;
         } else {
           // The pool is asked synchronously: a reused connection costs no Promise.
           const pooled = fresh ? undefined : this.connector.reusedStream(peer);
           reused = pooled !== undefined;
+          if (!reused && observer !== undefined) connectStarted = performance.now();
           stream = pooled ?? (await this.connector.newStream(peer));
           digest = stream.digest;
         }
@@ -461,7 +464,7 @@ export class HttpProxy<Ctx> implements ServerApp {
           continue;
         }
         let error = toSluiceError(e, 'ConnectError', `connecting to ${peer}`).intoUp();
-        if (observer !== undefined) observeConnectFailure(observer, session, peer, error, performance.now() - connectStarted);
+        if (observer !== undefined) observeConnectFailure(observer, session, peer, error, connectStarted === 0 ? 0 : performance.now() - connectStarted);
         if (proxy.failToConnect) error = proxy.failToConnect(session, peer, ctx, error);
         if (error.retryable(false) && retries < this.maxRetries) {
           retries++;
