@@ -12,7 +12,7 @@ import { peerOf, rawExchange, startOrigin, startProxy, startRawOrigin } from './
 import type { Origin, RawOrigin, RunningProxy } from './helpers/net.js';
 
 /** The origin's fallback: it answers after this long even when no client reported the hints. */
-const FALLBACK_MS = 2000;
+const FALLBACK_MS = 5000;
 
 /** One pending final response per test: released by the client seeing the 103, or by the fallback. */
 class Gate {

@@ -4,7 +4,7 @@
 // dropped and left open.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Agent } from 'node:http';
+import { Agent, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { TransportConnector } from '@sluice/core';
 import { peerOf, request, startOrigin, startProxy } from './helpers/net.js';
@@ -21,8 +21,21 @@ async function until(check: () => boolean, what: string, ms = 5000): Promise<voi
 
 pool('8 concurrent requests, pool of 2: the origin ends with 2 open connections, all reused afterwards', async () => {
   const sockets: Socket[] = [];
-  // Each answer waits a little, so the 8 requests overlap and need 8 upstream connections.
-  const origin = await startOrigin((_req, res) => setTimeout(() => res.end('ok'), 100));
+  // No answer before all 8 requests arrived: they overlap, so the proxy needs 8 upstream connections.
+  const held: ServerResponse[] = [];
+  let released = false;
+  const origin = await startOrigin((_req, res) => {
+    if (released) return void res.end('ok');
+    held.push(res);
+    if (held.length < 8) return;
+    released = true;
+    for (const r of held.splice(0)) r.end('ok');
+  });
+  // Bound on a hang: if fewer than 8 ever arrive, answer them anyway (the connection count then fails).
+  const fallback = setTimeout(() => {
+    released = true;
+    for (const r of held.splice(0)) r.end('ok');
+  }, 5000);
   origin.server.on('connection', (s: Socket) => sockets.push(s));
   const open = () => sockets.filter((s) => !s.destroyed).length;
   const connector = new TransportConnector({ sizeLimit: 2 });
@@ -38,6 +51,7 @@ pool('8 concurrent requests, pool of 2: the origin ends with 2 open connections,
     for (let i = 0; i < 2; i++) assert.is((await request(proxy.port, { agent })).status, 200);
     assert.is(origin.connections, 8);
   } finally {
+    clearTimeout(fallback);
     agent.destroy();
     await proxy.close();
     await origin.close();
