@@ -248,7 +248,8 @@ export class ProxyCache<Ctx> {
     this.requests.set(session, r);
     const req = session.request;
     const method = req.method;
-    if ((method !== 'GET' && method !== 'HEAD') || (cache.predictor !== undefined && !cache.predictor.cacheablePrediction(key))) {
+    // A protocol switch (WebSocket) is never answered from storage nor stored.
+    if ((method !== 'GET' && method !== 'HEAD') || session.isUpgradeRequest || (cache.predictor !== undefined && !cache.predictor.cacheablePrediction(key))) {
       r.mode = BYPASS;
       cache.stats.bypass++;
       return false;

@@ -5,6 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { request as httpRequest } from 'node:http';
+import { WebSocket, WebSocketServer } from 'ws';
 import { TinyUfo } from '@sluice/cache';
 import { CacheLock, HttpCache, MemoryStorage, Predictor, type MemoryEntry, type ProxyHttp } from '../src/index.js';
 import { request, startProxy, type RunningProxy } from './helpers/net.js';
@@ -213,6 +214,31 @@ test('an upstream that dies mid-body leaves nothing stored and the client an inc
   assert.is(next.body.length, 100);
   assert.is(w.origin.count('/dies'), 2);
   assert.is(cache.lock!.size, 0, 'the lock was released');
+});
+
+test('a WebSocket upgrade is neither answered from storage nor held by the lock', async (w) => {
+  w.routes.set('/ws', (_req, res) => res.writeHead(200, { 'Cache-Control': 'max-age=60' }).end('plain page'));
+  const wss = new WebSocketServer({ server: w.origin.server });
+  wss.on('connection', (socket) => socket.on('message', (m) => socket.send(`echo ${String(m)}`)));
+  try {
+    const cache = memoryCache({ lock: new CacheLock({ timeoutMs: 5000 }) });
+    const { port } = await proxyFor(w, cache);
+    assert.is((await request(port, { path: '/ws' })).body.toString(), 'plain page'); // stored
+    const echo = (text: string) => new Promise<string>((resolve, reject) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+      ws.on('open', () => ws.send(text));
+      ws.on('message', (m) => {
+        resolve(String(m));
+        ws.close();
+      });
+      ws.on('error', reject);
+    });
+    assert.equal(await Promise.all([echo('a'), echo('b')]), ['echo a', 'echo b']);
+    assert.is(cache.stats.bypass, 2, 'neither looked up nor locked');
+    assert.is(cache.lock!.size, 0);
+  } finally {
+    wss.close();
+  }
 });
 
 test.run();
