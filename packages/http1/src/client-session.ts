@@ -100,7 +100,15 @@ export class ClientSession extends Http1Session<ResponseHeader> {
    * @throws as {@link ClientSession.readResponse}.
    */
   async readResponseHead(): Promise<ResponseHeader> {
-    const head = await this.reader.readHead(this.readTimeoutMs);
+    // MessageReader.readHead's steps inline: one Promise fewer per response.
+    const reader = this.reader;
+    let head: ResponseHeader | null | undefined;
+    reader.arm(this.readTimeoutMs);
+    try {
+      while ((head = reader.pollHead(this.readTimeoutMs)) === undefined) await reader.changed();
+    } finally {
+      reader.disarm();
+    }
     if (head === null) throw new SluiceError('ConnectionClosed', { context: 'upstream closed the connection before responding' }).intoUp();
     if (head.status >= 200 || head.status === 101) {
       this.response = head;

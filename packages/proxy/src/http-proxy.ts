@@ -153,6 +153,8 @@ export class HttpProxy<Ctx> implements ServerApp {
   private readonly http2Sessions = new Set<Http2ServerSession>();
   /** The cache phases, when the proxy implements `requestCacheFilter`. */
   private readonly cache: ProxyCache<Ctx> | undefined;
+  /** Whether runPhases has anything to run before the upstream (see processRequest). */
+  private readonly hasRequestPhases: boolean;
   private readonly observer: ProxyObserver | undefined;
   private errorReporter: ErrorReporter | undefined;
 
@@ -174,6 +176,7 @@ export class HttpProxy<Ctx> implements ServerApp {
     const connector = this.connector;
     this.http2 = options.http2Connector ?? new Http2Connector({ ...options.http2, connect: (peer) => connector.newStream(peer) });
     this.cache = proxy.requestCacheFilter !== undefined ? new ProxyCache(proxy, this) : undefined;
+    this.hasRequestPhases = proxy.earlyRequestFilter !== undefined || proxy.requestFilter !== undefined || proxy.proxyUpstreamFilter !== undefined || this.cache !== undefined;
     if (!Number.isFinite(this.shutdownIdleLingerMs) || this.shutdownIdleLingerMs < 0) {
       throw new SluiceError('ConfigError', { code: 'ERR_PROXY_INVALID_SHUTDOWN_IDLE_LINGER', context: `shutdownIdleLingerMs must be a number >= 0, got ${this.shutdownIdleLingerMs}` });
     }
@@ -355,7 +358,8 @@ export class HttpProxy<Ctx> implements ServerApp {
     let error: SluiceError | undefined;
     let outcome = DONE;
     try {
-      outcome = await this.runPhases(session, ctx);
+      // Without request phases to run, straight to the upstream: one async frame fewer held per request.
+      outcome = this.hasRequestPhases || session.request.method === 'CONNECT' ? await this.runPhases(session, ctx) : await this.proxyToUpstream(session, ctx);
     } catch (e) {
       error = toSluiceError(e, 'InternalError', 'proxying a request');
       if (error.source === 'Unset') error.source = 'Internal';
