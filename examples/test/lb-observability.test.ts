@@ -64,9 +64,10 @@ Observed('one scrape sums both workers’ requests; every request has its access
   const upstreams = origins.map((o) => `127.0.0.1:${(o.address() as AddressInfo).port}`);
   lb = run(process.execPath, ['--import', 'tsx', here('../load-balancer/main.ts'), '--listen', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--access-log', ...upstreams.flatMap((u) => ['--upstream', u]), '-c', conf]);
   const output = lb.output;
-  await waitFor(output, /supervising 2 workers/);
+  // Three processes compile TypeScript at start: bounds for a busy machine.
+  await waitFor(output, /supervising 2 workers/, 90_000);
   // The supervisor and both workers each print the addresses once ready.
-  await until('both workers ready', () => (output().match(/load balancer on http/g) ?? []).length >= 3);
+  await until('both workers ready', () => (output().match(/load balancer on http/g) ?? []).length >= 3, 90_000);
   const port = Number((await waitFor(output, /load balancer on http:\/\/127\.0\.0\.1:(\d+)/))[1]);
   const metricsPort = Number((await waitFor(output, /curl -s http:\/\/127\.0\.0\.1:(\d+)\/metrics/))[1]);
   assert.is.not(metricsPort, port, 'the metrics endpoint has its own socket');
