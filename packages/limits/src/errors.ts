@@ -7,6 +7,7 @@ export type LimitsErrorCode =
   | 'ERR_LIMITS_INVALID_DELAY'
   | 'ERR_LIMITS_INVALID_CALLBACK'
   | 'ERR_LIMITS_INVALID_CLOCK'
+  | 'ERR_LIMITS_TOO_MANY_TIMERS'
   | 'ERR_LIMITS_TIMEOUT';
 
 /** Base class of every error of @sluice/limits; `code` is stable, the message says what and where. */

@@ -1,5 +1,6 @@
 import { COARSE_CLOCK_RESOLUTION_MS, coarseNow } from './clock.js';
 import { LimitsError, describe } from './errors.js';
+import { timerSlab, type FastTimer } from './timer-slab.js';
 
 /** Options of {@link TimerManager}. */
 export interface TimerManagerOptions {
@@ -13,53 +14,31 @@ const RECENT_BUCKETS = 64;
 // Node's timers take at most 2^31 - 1 ms; a longer wait is re-armed in steps.
 const MAX_NODE_DELAY_MS = 0x7fff_ffff;
 
-/**
- * A pending fast timeout: what {@link setFastTimeout} returns and {@link clearFastTimeout} takes.
- * It is a node of its bucket's circular list, so cancelling unlinks it in O(1).
- */
-export class FastTimer {
-  /** @internal */ callback: ((arg: unknown) => void) | null;
-  /** @internal */ arg: unknown;
-  /** @internal */ previous: FastTimer | null;
-  /** @internal */ next: FastTimer | null;
-
-  /** @internal */
-  constructor(callback: ((arg: unknown) => void) | null, arg: unknown, previous: FastTimer | null, next: FastTimer | null) {
-    this.callback = callback;
-    this.arg = arg;
-    this.previous = previous;
-    this.next = next;
-  }
-
-  /** True until the timer fires or is cleared. */
-  get pending(): boolean {
-    return this.previous !== null;
-  }
-}
-
-// All timers whose rounded deadline is the same tick: one Node timer serves them all.
+// All timers whose rounded deadline is the same tick: one Node timer serves them all. Its timers are
+// a circular list in the slab, headed by a slot of its own.
 class Bucket {
   readonly tick: number;
   readonly deadline: number;
-  readonly head = new FastTimer(null, undefined, null, null);
+  readonly head: number;
 
   constructor(tick: number, deadline: number) {
     this.tick = tick;
     this.deadline = deadline;
-    this.head.previous = this.head;
-    this.head.next = this.head;
+    this.head = timerSlab.take(null, undefined);
+    timerSlab.makeHead(this.head);
   }
 }
 
 /**
  * A coarse shared timer (pingora-timeout's `TimerManager`): deadlines round up to the next tick, and
  * all timers due at the same tick share one Node timer. Setting and clearing a timer costs a list
- * insert and unlink instead of a Node timer each.
+ * insert and unlink in the process's timer slab instead of a Node timer each, and allocates nothing.
  */
 export class TimerManager {
   /** Resolution in milliseconds. */
   readonly tickMs: number;
   readonly #unref: boolean;
+  readonly #ticksPerMs: number;
   readonly #buckets = new Map<number, Bucket>();
   // Recently used buckets by tick modulo 64: timers with the few delays a program uses find their
   // bucket with an array read instead of a Map lookup.
@@ -74,47 +53,45 @@ export class TimerManager {
       throw new LimitsError('ERR_LIMITS_INVALID_INTERVAL', `TimerManager tickMs must be a positive finite number, got ${describe(tickMs)}`);
     }
     this.tickMs = tickMs;
+    this.#ticksPerMs = 1 / tickMs;
     this.#unref = options.unref ?? true;
   }
 
   /**
    * Calls `callback(arg)` once, at the first tick at least `ms` after now. Now is read from
    * {@link coarseNow}, so its resolution is added to the delay to never fire early. Passing `arg`
-   * instead of a closure saves one allocation on hot paths.
+   * instead of a closure saves one allocation on hot paths. Returns the timer's opaque handle.
    * @throws LimitsError `ERR_LIMITS_INVALID_CALLBACK`, `ERR_LIMITS_INVALID_DELAY` (ms not a finite number >= 0)
    */
   setTimeout<T>(callback: (arg: T) => void, ms: number, arg?: T): FastTimer {
-    if (typeof callback !== 'function') {
-      throw new LimitsError('ERR_LIMITS_INVALID_CALLBACK', `fast timeout callback must be a function, got ${describe(callback)}`);
-    }
+    if (typeof callback !== 'function') throw invalidCallback(callback);
     checkDelay(ms);
-    const tick = Math.ceil((coarseNow() + ms + COARSE_CLOCK_RESOLUTION_MS) / this.tickMs);
-    const slot = tick & (RECENT_BUCKETS - 1);
-    let bucket = this.#recent[slot];
-    if (bucket === undefined || bucket.tick !== tick) {
-      bucket = this.#buckets.get(tick) ?? this.#openBucket(tick);
-      this.#recent[slot] = bucket;
-    }
-    const head = bucket.head;
-    const last = head.previous!;
-    const timer = new FastTimer(callback as (arg: unknown) => void, arg, last, head);
-    last.next = timer;
-    head.previous = timer;
-    return timer;
+    // A multiplication instead of a division (a tenth of the cost of this method): at worst it rounds
+    // a deadline that is one ulp past a tick into that tick, far less than the resolution added.
+    const tick = Math.ceil((coarseNow() + ms + COARSE_CLOCK_RESOLUTION_MS) * this.#ticksPerMs);
+    let bucket = this.#recent[tick & (RECENT_BUCKETS - 1)];
+    if (bucket === undefined || bucket.tick !== tick) bucket = this.#bucketAt(tick);
+    const slot = timerSlab.take(callback as (arg: unknown) => void, arg);
+    timerSlab.append(bucket.head, slot);
+    return timerSlab.handleOf(slot);
   }
 
-  /** Cancels `timer` in O(1); a fired, cleared or missing timer is ignored, as `clearTimeout` does. */
+  /**
+   * Cancels `timer` in O(1); a fired, cleared or missing timer is ignored, as `clearTimeout` does.
+   * So is a stale handle whose slot now holds another timer: the slot's generation moved on.
+   */
   clearTimeout(timer: FastTimer | null | undefined): void {
-    const previous = timer?.previous;
-    if (!previous) return;
-    const next = timer.next!;
-    previous.next = next;
-    next.previous = previous;
-    timer.previous = null;
-    timer.next = null;
-    timer.callback = null;
-    timer.arg = undefined;
+    if (typeof timer !== 'number') return;
+    const slot = timerSlab.slotOf(timer);
+    if (slot < 0) return;
+    timerSlab.unlink(slot);
+    timerSlab.release(slot);
     // An emptied bucket keeps its Node timer: clearing it costs more than letting it fire once.
+  }
+
+  /** True while `timer` is pending: until it fires or is cleared. */
+  isPending(timer: FastTimer | null | undefined): boolean {
+    return typeof timer === 'number' && timerSlab.slotOf(timer) >= 0;
   }
 
   /** Number of tick buckets, each holding one Node timer (for diagnostics and tests). */
@@ -126,15 +103,20 @@ export class TimerManager {
   pendingCount(): number {
     let count = 0;
     for (const bucket of this.#buckets.values()) {
-      for (let node = bucket.head.next!; node !== bucket.head; node = node.next!) count++;
+      for (let slot = timerSlab.nextOf(bucket.head); slot !== bucket.head; slot = timerSlab.nextOf(slot)) count++;
     }
     return count;
   }
 
-  #openBucket(tick: number): Bucket {
-    const bucket = new Bucket(tick, tick * this.tickMs);
-    this.#buckets.set(tick, bucket);
-    this.#arm(bucket, coarseNow());
+  // The bucket of `tick`, opened if need be, and remembered in the recent-bucket cache.
+  #bucketAt(tick: number): Bucket {
+    let bucket = this.#buckets.get(tick);
+    if (bucket === undefined) {
+      bucket = new Bucket(tick, tick * this.tickMs);
+      this.#buckets.set(tick, bucket);
+      this.#arm(bucket, coarseNow());
+    }
+    this.#recent[tick & (RECENT_BUCKETS - 1)] = bucket;
     return bucket;
   }
 
@@ -154,13 +136,15 @@ export class TimerManager {
     }
     // Closed first, so timers set by the callbacks below go to a fresh bucket.
     this.#buckets.delete(bucket.tick);
-    const slot = bucket.tick & (RECENT_BUCKETS - 1);
-    if (this.#recent[slot] === bucket) this.#recent[slot] = undefined;
+    const recent = bucket.tick & (RECENT_BUCKETS - 1);
+    if (this.#recent[recent] === bucket) this.#recent[recent] = undefined;
     const head = bucket.head;
-    for (let timer = head.next!; timer !== head; timer = head.next!) {
-      const callback = timer.callback!;
-      const arg = timer.arg;
-      this.clearTimeout(timer);
+    for (let slot = timerSlab.nextOf(head); slot !== head; slot = timerSlab.nextOf(head)) {
+      const callback = timerSlab.callbackOf(slot);
+      const arg = timerSlab.argOf(slot);
+      // Released before the call: clearing its own handle is then a no-op, and re-arming may reuse it.
+      timerSlab.unlink(slot);
+      timerSlab.release(slot);
       try {
         callback(arg);
       } catch (error) {
@@ -170,14 +154,23 @@ export class TimerManager {
         });
       }
     }
+    timerSlab.release(head);
   }
 }
 
 /** @throws LimitsError `ERR_LIMITS_INVALID_DELAY` unless `ms` is a finite number >= 0 */
 export function checkDelay(ms: number): void {
-  if (typeof ms !== 'number' || !(ms >= 0) || ms === Infinity) {
-    throw new LimitsError('ERR_LIMITS_INVALID_DELAY', `timeout delay must be a finite number of milliseconds >= 0, got ${describe(ms)}`);
-  }
+  if (typeof ms !== 'number' || !(ms >= 0) || ms === Infinity) throw invalidDelay(ms);
+}
+
+// The errors are built out of line: the hot paths stay small enough for V8 to inline whole (its
+// inlining budget counts bytecode, and a template string is a lot of it).
+function invalidDelay(ms: unknown): LimitsError {
+  return new LimitsError('ERR_LIMITS_INVALID_DELAY', `timeout delay must be a finite number of milliseconds >= 0, got ${describe(ms)}`);
+}
+
+function invalidCallback(callback: unknown): LimitsError {
+  return new LimitsError('ERR_LIMITS_INVALID_CALLBACK', `fast timeout callback must be a function, got ${describe(callback)}`);
 }
 
 /** The shared manager behind {@link setFastTimeout}, {@link timeout} and {@link sleep}: 10 ms ticks, unref'd. */

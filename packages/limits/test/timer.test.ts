@@ -4,13 +4,13 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   COARSE_CLOCK_RESOLUTION_MS,
-  FastTimer,
   LimitsError,
   TimerManager,
   clearFastTimeout,
   coarseNow,
   defaultTimerManager,
   setFastTimeout,
+  type FastTimer,
 } from '../src/index.js';
 
 // Fast timers are unref'd: a ref'd guard timer keeps this process alive while a test waits, and
@@ -141,16 +141,16 @@ const clearing = suite('fast timers clear');
 clearing('a cleared timer never fires; clearing twice, after firing or with nothing is harmless', async () => {
   let cleared = 0;
   const timer = setFastTimeout(() => cleared++, 10);
-  assert.is(timer.pending, true);
+  assert.is(defaultTimerManager.isPending(timer), true);
   clearFastTimeout(timer);
-  assert.is(timer.pending, false);
+  assert.is(defaultTimerManager.isPending(timer), false);
   clearFastTimeout(timer);
   clearFastTimeout(undefined);
   clearFastTimeout(null);
   const fired = setFastTimeout(() => undefined, 10);
   await within(1000, 'later timer', (done) => setFastTimeout(done, 40));
   assert.is(cleared, 0);
-  assert.is(fired.pending, false);
+  assert.is(defaultTimerManager.isPending(fired), false);
   clearFastTimeout(fired);
 });
 
@@ -169,6 +169,109 @@ clearing('clearing one timer leaves its neighbours in the bucket', async () => {
   assert.equal(seen, [1, 4]);
 });
 
+clearing('a stale handle does not clear the timer that reused its slot', async () => {
+  const first = setFastTimeout(() => assert.unreachable('cleared timer fired'), 10);
+  clearFastTimeout(first);
+  // The slot freed last is taken first: `second` lives where `first` did, one generation on.
+  const fired = await within<boolean>(1000, 'timer in a reused slot', (done) => {
+    const second = setFastTimeout(done, 10, true);
+    assert.is.not(second, first);
+    clearFastTimeout(first);
+    assert.is(defaultTimerManager.isPending(first), false);
+    assert.is(defaultTimerManager.isPending(second), true);
+  });
+  assert.is(fired, true);
+});
+
+clearing('a callback may clear a later timer of its own bucket, itself, or a timer elsewhere', async () => {
+  const manager = new TimerManager({ tickMs: 20 });
+  const seen: string[] = [];
+  await within(2000, 'clears in callbacks', (done) => {
+    let later: FastTimer;
+    let elsewhere: FastTimer;
+    const first: FastTimer = manager.setTimeout(() => {
+      seen.push('first');
+      manager.clearTimeout(first); // already fired: a no-op
+      manager.clearTimeout(later);
+      manager.clearTimeout(elsewhere);
+    }, 20);
+    later = manager.setTimeout(() => seen.push('later'), 20);
+    manager.setTimeout(() => seen.push('last'), 20);
+    elsewhere = manager.setTimeout(() => seen.push('elsewhere'), 200);
+    manager.setTimeout(() => done(undefined), 300);
+  });
+  assert.equal(seen, ['first', 'last']);
+  assert.is(manager.pendingCount(), 0);
+});
+
+clearing('a callback that re-arms itself reuses its slot, and its old handle clears nothing', async () => {
+  const rounds = await within<number>(2000, 're-arming chain', (done) => {
+    let handle: FastTimer;
+    const step = (round: number): void => {
+      if (round === 5) return done(round);
+      const old = handle;
+      handle = setFastTimeout(step, 0, round + 1);
+      // `old` fired just now; its slot is the one `handle` was just given.
+      clearFastTimeout(old);
+    };
+    handle = setFastTimeout(step, 0, 1);
+  });
+  assert.is(rounds, 5);
+});
+
+clearing('order within a tick is the order timers were set, whatever slots they reuse', async () => {
+  const manager = new TimerManager({ tickMs: 50 });
+  const seen: number[] = [];
+  await within(2000, 'ordered bucket', (done) => {
+    // Free a few slots first, so the next timers take them in reverse order of their numbers.
+    const spare = [0, 1, 2, 3].map(() => manager.setTimeout(() => assert.unreachable('cleared timer fired'), 5000));
+    for (const timer of spare) manager.clearTimeout(timer);
+    for (let n = 0; n < 8; n++) manager.setTimeout((x) => seen.push(x), 100, n);
+    manager.setTimeout(() => done(undefined), 100);
+  });
+  assert.equal(seen, [0, 1, 2, 3, 4, 5, 6, 7]);
+});
+
+clearing('a callback that grows the slab leaves the rest of its bucket intact', async () => {
+  const manager = new TimerManager({ tickMs: 20 });
+  const seen: string[] = [];
+  const extra: FastTimer[] = [];
+  await within(2000, 'growth in a callback', (done) => {
+    manager.setTimeout(() => {
+      seen.push('grower');
+      for (let n = 0; n < 300_000; n++) extra.push(manager.setTimeout(() => undefined, 60_000));
+    }, 20);
+    manager.setTimeout(() => seen.push('second'), 20);
+    manager.setTimeout(() => done(undefined), 20);
+  });
+  assert.equal(seen, ['grower', 'second']);
+  for (const timer of extra) manager.clearTimeout(timer);
+  assert.is(manager.pendingCount(), 0);
+});
+
+clearing('1M pending timers: set, half cleared, the rest fire once each', async () => {
+  const manager = new TimerManager({ tickMs: 20 });
+  const count = 1_000_000;
+  const timers: FastTimer[] = new Array(count);
+  const calls = new Uint8Array(count);
+  const onFire = (n: number): void => {
+    calls[n]++;
+  };
+  for (let n = 0; n < count; n++) timers[n] = manager.setTimeout(onFire, 50 + (n % 100), n);
+  assert.is(manager.pendingCount(), count);
+  assert.ok(manager.bucketCount <= 7, `${manager.bucketCount} buckets for delays within 100 ms`);
+  assert.is(new Set(timers).size, count, 'handles are distinct');
+  for (let n = 0; n < count; n += 2) manager.clearTimeout(timers[n]);
+  assert.is(manager.pendingCount(), count / 2);
+  await within(10_000, '1M timers', (done) => {
+    const poll = (): void => void (manager.bucketCount === 0 ? done(undefined) : setTimeout(poll, 20));
+    poll();
+  });
+  for (let n = 0; n < count; n++) {
+    if (calls[n] !== n % 2) assert.unreachable(`timer ${n} fired ${calls[n]} times`);
+  }
+});
+
 clearing('a delay beyond what Node timers take is armed in steps, without an overflow warning', async () => {
   const warnings: Error[] = [];
   const onWarning = (warning: Error) => warnings.push(warning);
@@ -178,7 +281,7 @@ clearing('a delay beyond what Node timers take is armed in steps, without an ove
     const timer = manager.setTimeout(() => assert.unreachable('fired decades early'), 2 ** 40);
     assert.is(manager.bucketCount, 1);
     await new Promise((resolve) => setTimeout(resolve, 30));
-    assert.is(timer.pending, true);
+    assert.is(manager.isPending(timer), true);
     manager.clearTimeout(timer);
     assert.equal(warnings.map((w) => w.name), []);
   } finally {
