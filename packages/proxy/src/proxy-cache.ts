@@ -254,7 +254,6 @@ export class ProxyCache<Ctx> {
       cache.stats.bypass++;
       return false;
     }
-    const onlyIfCached = requestDirectives(req).onlyIfCached;
     for (let round = 0; ; round++) {
       let hit = await this.lookup(r, req, ctx);
       if (hit !== undefined) {
@@ -285,7 +284,7 @@ export class ProxyCache<Ctx> {
           r.staleState = state;
         }
       }
-      if (r.mode === MISS && onlyIfCached) {
+      if (r.mode === MISS && requestDirectives(req).onlyIfCached) {
         // RFC 9111 §5.2.1.7: nothing stored that may be used, and the client forbids going upstream.
         cache.stats.misses++;
         await this.send(session, ctx, emptyResponse(504), null);
