@@ -25,6 +25,35 @@ export interface BackendHealthSource<B extends { readonly addr: string } = { rea
   health(backend: NoInfer<B>): { readonly healthy: boolean } | undefined;
 }
 
+/**
+ * The statistics of an HTTP cache, read at each scrape: @sluice/proxy's `HttpCache` fits as it is
+ * (`metrics()`: counters since start, and the storage's entries and bytes when it reports them).
+ */
+export interface CacheStatsSource {
+  metrics(): {
+    readonly hits: number;
+    readonly misses: number;
+    readonly stale: number;
+    readonly bypass: number;
+    readonly revalidations: number;
+    readonly revalidated: number;
+    readonly lockWaits: number;
+    readonly stored: number;
+    readonly uncacheable: number;
+    readonly purged: number;
+    readonly invalidated: number;
+    readonly evicted?: number;
+    readonly entries: number | undefined;
+    readonly bytes: number | undefined;
+  };
+}
+
+/** How each cache counter is exported: the request results apart from the other events. */
+const CACHE_RESULTS = ['hits', 'misses', 'stale', 'bypass'] as const;
+const CACHE_RESULT_LABELS = ['hit', 'miss', 'stale', 'bypass'] as const;
+const CACHE_EVENTS = ['revalidations', 'revalidated', 'lockWaits', 'stored', 'uncacheable', 'purged', 'invalidated', 'evicted'] as const;
+const CACHE_EVENT_LABELS = ['revalidation', 'revalidated', 'lock_wait', 'stored', 'uncacheable', 'purged', 'invalidated', 'evicted'] as const;
+
 export interface SluiceMetricsOptions {
   /** Registry the families are registered in (default a new one, not prom-client's global). */
   registry?: Registry;
@@ -53,6 +82,11 @@ export class SluiceMetrics {
   readonly tlsHandshakes: SeriesFamily;
   readonly tlsHandshakeFailures: SeriesFamily;
   readonly backendHealthy: SeriesFamily;
+  readonly cacheRequests: SeriesFamily;
+  readonly cacheEvents: SeriesFamily;
+  readonly cacheEntries: SeriesFamily;
+  readonly cacheBytes: SeriesFamily;
+  private readonly cacheSources = new Map<string, CacheStatsSource>();
   private readonly requestSeries: Series[][];
   private readonly reused: Series;
   private readonly fresh: Series;
@@ -76,6 +110,11 @@ export class SluiceMetrics {
     this.tlsHandshakeFailures = new SeriesFamily('counter', `${p}tls_handshake_failures_total`, 'Failed TLS handshakes by side.', ['side'], r);
     // Across workers a backend counts as healthy only when every worker's health check says so.
     this.backendHealthy = new SeriesFamily('gauge', `${p}backend_healthy`, '1 when the load balancer considers the backend healthy, else 0 (minimum over workers).', ['backend'], r, 'min');
+
+    this.cacheRequests = new SeriesFamily('counter', `${p}cache_requests_total`, 'Requests with caching enabled, by cache and result (hit, miss, stale, bypass).', ['cache', 'result'], r);
+    this.cacheEvents = new SeriesFamily('counter', `${p}cache_events_total`, 'Cache events by cache: revalidation, revalidated (a 304 reused the body), lock_wait, stored, uncacheable, purged, invalidated, evicted.', ['cache', 'event'], r);
+    this.cacheEntries = new SeriesFamily('gauge', `${p}cache_entries`, 'Entries in the cache storage now (storages that report it).', ['cache'], r);
+    this.cacheBytes = new SeriesFamily('gauge', `${p}cache_bytes`, 'Approximate bytes in the cache storage now (storages that report it).', ['cache'], r);
 
     // Request series appear on first use (no 60 zero series); the rest exist from the start, so
     // rates and the reuse ratio are defined before the first event.
@@ -151,6 +190,31 @@ export class SluiceMetrics {
   watchBackends<B extends { readonly addr: string }>(source: BackendHealthSource<B>): void {
     this.backendSources.push(source);
     this.backendHealthy.onCollect ??= () => this.collectBackendHealth();
+  }
+
+  /**
+   * Exports the statistics of `cache` (e.g. an `HttpCache`) under the label `cache="name"`, read at
+   * each scrape: nothing is done per request. Several caches need several names.
+   * @throws ObservabilityError `ERR_METRICS_INVALID_OPTION` when `name` is empty or already watched.
+   */
+  watchCache(name: string, cache: CacheStatsSource): void {
+    if (name.length === 0 || this.cacheSources.has(name)) throw new ObservabilityError('ERR_METRICS_INVALID_OPTION', `watchCache: the cache name ${JSON.stringify(name)} is empty or already watched`);
+    this.cacheSources.set(name, cache);
+    // Every family reads the snapshot, so any one of them scraped alone is current.
+    if (this.cacheRequests.onCollect === undefined) {
+      const collect = () => this.collectCaches();
+      this.cacheRequests.onCollect = this.cacheEvents.onCollect = this.cacheEntries.onCollect = this.cacheBytes.onCollect = collect;
+    }
+  }
+
+  private collectCaches(): void {
+    for (const [name, source] of this.cacheSources) {
+      const m = source.metrics();
+      for (let i = 0; i < CACHE_RESULTS.length; i++) this.cacheRequests.with(name, CACHE_RESULT_LABELS[i]).value = m[CACHE_RESULTS[i]];
+      for (let i = 0; i < CACHE_EVENTS.length; i++) this.cacheEvents.with(name, CACHE_EVENT_LABELS[i]).value = m[CACHE_EVENTS[i]] ?? 0;
+      if (m.entries !== undefined) this.cacheEntries.with(name).value = m.entries;
+      if (m.bytes !== undefined) this.cacheBytes.with(name).value = m.bytes;
+    }
   }
 
   private collectBackendHealth(): void {

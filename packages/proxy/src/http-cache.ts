@@ -4,6 +4,7 @@
 // that make it observable. Build one per cache, not per request.
 import type { CacheLock } from './cache/cache-lock.js';
 import type { CacheabilityOptions } from './cache/cacheability.js';
+import type { EvictionManager } from './cache/eviction-manager.js';
 import { InvalidCacheOptionError } from './cache/errors.js';
 import type { FreshnessOptions, ServeStaleOptions } from './cache/freshness.js';
 import type { Predictor } from './cache/predictor.js';
@@ -17,6 +18,13 @@ export interface CacheRules extends CacheabilityOptions, FreshnessOptions, Serve
 export interface HttpCacheOptions {
   /** Where responses live, e.g. `new MemoryStorage({ cache: new TinyUfo(256 << 20, 100_000) })`. */
   storage: Storage;
+  /**
+   * A budget kept apart from the storage (Pingora's eviction manager, e.g. `LruEvictionManager`): told
+   * of every stored, served and purged entry, it names the entries to drop from storage. For
+   * storages that do not evict by themselves, or several storages under one budget (default: none,
+   * the storage bounds itself as MemoryStorage's TinyUFO does).
+   */
+  eviction?: EvictionManager;
   /** Concurrent misses of one key make one upstream request (default: no lock). */
   lock?: CacheLock;
   /** Remembers keys found uncacheable, so their requests skip lookup and lock (default: none). */
@@ -52,6 +60,8 @@ export class CacheStats {
   purged = 0;
   /** Entries invalidated by unsafe requests (RFC 9111 §4.4). */
   invalidated = 0;
+  /** Entries the eviction manager dropped from storage to stay within its budget. */
+  evicted = 0;
 }
 
 /** A snapshot of the statistics with the storage's size, when the storage reports it. */
@@ -68,6 +78,7 @@ export interface CacheMetrics extends CacheStats {
  */
 export class HttpCache {
   readonly storage: Storage;
+  readonly eviction: EvictionManager | undefined;
   readonly lock: CacheLock | undefined;
   readonly predictor: Predictor | undefined;
   readonly rules: CacheRules;
@@ -80,6 +91,7 @@ export class HttpCache {
       throw new InvalidCacheOptionError('HttpCache: a storage is required (e.g. a MemoryStorage)');
     }
     this.storage = options.storage;
+    this.eviction = options.eviction;
     this.lock = options.lock;
     this.predictor = options.predictor;
     this.rules = { ...options.rules };

@@ -91,13 +91,19 @@ class CacheRequest {
 export class CacheFill {
   private readonly request: CacheRequest;
   private writer: MissHandler | undefined;
+  // The variant being written and its meta, for the eviction manager's admission.
+  private readonly key: CacheKey;
+  private readonly meta: CacheMeta;
+  private bodyBytes = 0;
   // A storage whose writes return Promises is written in order, without holding the response back.
   private pending: Promise<void> | undefined;
 
   /** @internal */
-  constructor(request: CacheRequest, writer: MissHandler) {
+  constructor(request: CacheRequest, writer: MissHandler, key: CacheKey, meta: CacheMeta) {
     this.request = request;
     this.writer = writer;
+    this.key = key;
+    this.meta = meta;
   }
 
   /** Whether the fill is still going (neither finished, refused nor aborted). */
@@ -132,6 +138,7 @@ export class CacheFill {
   private write(data: Buffer): void {
     const writer = this.writer;
     if (writer === undefined) return;
+    this.bodyBytes += data.length;
     try {
       const w = writer.write(data);
       if (isThenable(w)) this.pending = Promise.resolve(w).catch((e: unknown) => this.refused(e));
@@ -158,7 +165,10 @@ export class CacheFill {
     this.writer = undefined;
     const r = this.request;
     const settle = (stored: boolean) => {
-      if (stored) r.cache.stats.stored++;
+      if (stored) {
+        r.cache.stats.stored++;
+        if (r.cache.eviction !== undefined) admit(r.cache, this.key, this.meta, this.bodyBytes);
+      }
       r.releaseLock('done');
     };
     try {
@@ -169,6 +179,31 @@ export class CacheFill {
       r.releaseLock('transient-error');
     }
   }
+}
+
+function ignore(): void {}
+
+/** What an entry weighs for the eviction manager: its body and its stored fields. */
+function entryBytes(meta: CacheMeta, bodyBytes: number): number {
+  const headers = meta.response.headers;
+  let bytes = bodyBytes;
+  for (let i = 0; i < headers.size; i++) bytes += headers.nameAt(i).length + headers.valueAt(i).length + 4;
+  return bytes;
+}
+
+/** When the entry stops being fresh (ms since epoch), for the eviction manager. */
+function freshUntilMs(meta: CacheMeta): number {
+  return meta.responseTimeMs - meta.correctedInitialAgeMs + meta.freshnessLifetimeMs;
+}
+
+/** Tells the eviction manager about a stored entry and drops the entries it evicts to make room. */
+function admit(cache: HttpCache, key: CacheKey, meta: CacheMeta, bodyBytes: number): void {
+  const victims = cache.eviction!.admit(key, entryBytes(meta, bodyBytes), freshUntilMs(meta));
+  for (let i = 0; i < victims.length; i++) {
+    const removed = cache.storage.purge(victims[i], 'variant');
+    if (isThenable(removed)) Promise.resolve(removed).catch(ignore);
+  }
+  cache.stats.evicted += victims.length;
 }
 
 /** Awaits a downstream write, typing its failure as the client's. */
@@ -240,6 +275,7 @@ export class ProxyCache<Ctx> {
       let found = cache.storage.purge(key, 'all');
       if (isThenable(found)) found = await found;
       if (found) cache.stats.purged++;
+      cache.eviction?.remove(key, 'all');
       await this.answerPurge(session, ctx, found ? 'found' : 'not-found');
       return true;
     }
@@ -269,6 +305,10 @@ export class ProxyCache<Ctx> {
         if (hit !== undefined && fresh) {
           if (background) return this.answerNothing(session); // refreshed meanwhile
           cache.stats.hits++;
+          // An entry stored before the manager knew it (or under another manager) is admitted now.
+          if (cache.eviction !== undefined && hit.body.isComplete && !cache.eviction.access(r.key, entryBytes(hit.meta, hit.body.length), freshUntilMs(hit.meta))) {
+            admit(cache, r.key, hit.meta, hit.body.length);
+          }
           await this.serve(session, ctx, r, hit.meta, hit.body);
           return true;
         }
@@ -423,7 +463,7 @@ export class ProxyCache<Ctx> {
       if (isThenable(hit)) hit = await hit;
       if (hit !== undefined) r.permit.publish(hit);
     }
-    r.fill = new CacheFill(r, writer);
+    r.fill = new CacheFill(r, writer, key, meta);
     return r.fill;
   }
 
@@ -513,6 +553,7 @@ export class ProxyCache<Ctx> {
     for (let i = 0; i < targets.length; i++) {
       const key = i === 0 ? r.key : new CacheKey(r.key.namespace, targets[i]);
       const removed = r.cache.storage.purge(key, 'all');
+      r.cache.eviction?.remove(key, 'all');
       if (isThenable(removed)) void Promise.resolve(removed).then((gone) => { if (gone) r.cache.stats.invalidated++; }, () => {});
       else if (removed) r.cache.stats.invalidated++;
     }

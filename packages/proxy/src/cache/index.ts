@@ -30,4 +30,5 @@ export type { Storage, CacheMeta, CacheHit, MissHandler, PurgeScope, EvictionRea
 export { MemoryStorage, CacheTooLargeError, type MemoryStorageOptions, type MemoryEntry, type WeightedCache } from './memory-storage.js';
 export { CacheLock, WritePermit, ReadLock, type LockOutcome, type ReleaseStatus, type CacheLockOptions } from './cache-lock.js';
 export { Predictor, type PredictorOptions } from './predictor.js';
+export { LruEvictionManager, type EvictionManager, type LruEvictionManagerOptions } from './eviction-manager.js';
 export { InvalidCacheOptionError } from './errors.js';
