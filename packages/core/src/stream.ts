@@ -14,11 +14,12 @@ export interface StreamTimeouts {
 export type IdleEvent = 'data' | 'end';
 
 /**
- * Where {@link Stream.receive} hands bytes, synchronously as they are read. When `transient` is true,
- * `bytes` views a buffer the next read overwrites: it is valid only during the call, so copy what
- * must outlive it.
+ * Where {@link Stream.receive} hands bytes, synchronously as they are read: `bytes[0, length)`. When
+ * `transient` is true, `bytes` is a buffer the next read overwrites: its bytes are valid only during
+ * the call, so copy what must outlive it. (No view is made per read: a Buffer view costs as much as
+ * parsing a small request head.)
  */
-export type ReceiveCallback<T> = (arg: T, bytes: Buffer, transient: boolean) => void;
+export type ReceiveCallback<T> = (arg: T, bytes: Buffer, length: number, transient: boolean) => void;
 
 /** What net.Socket keeps of its `onread` option, found by name on the first socket (see userBufferKeys). */
 interface UserBufferKeys {
@@ -160,7 +161,7 @@ export class Stream {
 
   /**
    * Stops {@link Stream.read} for good (as {@link Stream.detachReader}) and hands every byte that
-   * arrives from now on to `onBytes(arg, bytes, transient)` while the socket flows: resume and pause
+   * arrives from now on to `onBytes(arg, bytes, length, transient)` while the socket flows: resume and pause
    * the socket to ask for bytes or to hold them back. A plain TCP or Unix socket reads into one
    * buffer shared by all streams, so `transient` is true and the bytes must be consumed (or copied)
    * during the call; other sockets (TLS) hand over their own Buffers. End and errors arrive as the
@@ -207,7 +208,7 @@ export class Stream {
 
   private readonly onUserBufferRead = (length: number, buffer: Buffer): void => {
     const receiver = this.receiver;
-    if (receiver !== undefined) receiver(this.receiverArg, buffer.subarray(0, length), true);
+    if (receiver !== undefined) receiver(this.receiverArg, buffer, length, true);
     if (this.idleWatcher !== undefined) this.notifyIdle('data');
   };
 
@@ -216,7 +217,7 @@ export class Stream {
 
   private readonly onReceivedData = (chunk: Buffer): void => {
     const receiver = this.receiver;
-    if (receiver !== undefined) receiver(this.receiverArg, chunk, false);
+    if (receiver !== undefined) receiver(this.receiverArg, chunk, chunk.length, false);
     if (this.idleWatcher !== undefined) this.notifyIdle('data');
   };
 

@@ -171,7 +171,7 @@ pool('a receiving stream is watched through its receiver, and keeps flowing to i
     const p = new ConnectionPool();
     const a = await connect(new Peer(`127.0.0.1:${echo.port}`));
     const seen: string[] = [];
-    a.receive((list: string[], bytes: Buffer) => list.push(bytes.toString()), seen);
+    a.receive((list: string[], bytes: Buffer, length: number) => list.push(bytes.toString('latin1', 0, length)), seen);
     a.socket.resume();
     p.put('k', a);
     const got = p.get('k')!;

@@ -25,8 +25,8 @@ interface Seen {
   views: Buffer[];
 }
 
-function record(seen: Seen, bytes: Buffer, transient: boolean): void {
-  seen.text.push(bytes.toString('latin1'));
+function record(seen: Seen, bytes: Buffer, length: number, transient: boolean): void {
+  seen.text.push(bytes.toString('latin1', 0, length));
   seen.transient.push(transient);
   seen.views.push(bytes);
 }

@@ -165,11 +165,12 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
   }
 
   /**
-   * Parses `chunk`. Returns how many of its bytes were consumed: all of them, unless a handler paused
-   * the parser or the stream was upgraded, in which case the rest is the caller's to keep.
+   * Parses `chunk[0, end)` (all of it by default). Returns how many of those bytes were consumed: all
+   * of them, unless a handler paused the parser or the stream was upgraded, in which case the rest is
+   * the caller's to keep.
    * @throws H1ParseError on the first protocol violation; later calls throw it again.
    */
-  execute(chunk: Buffer): number {
+  execute(chunk: Buffer, end: number = chunk.length): number {
     if (this.error !== null) throw this.error;
     this.paused = false;
     if (this.state === S_UPGRADED) return 0;
@@ -177,13 +178,14 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
     let held = 0;
     if (this.pending !== null) {
       held = this.pending.length;
-      data = Buffer.concat([this.pending, chunk]) as Latin1Buffer;
+      data = Buffer.concat([this.pending, end === chunk.length ? chunk : chunk.subarray(0, end)]) as Latin1Buffer;
+      end += held;
       this.pending = null;
     }
     const base = this.streamOffset - held;
     let pos = 0;
     try {
-      pos = this.run(data, 0, data.length, base);
+      pos = this.run(data, 0, end, base);
     } catch (e) {
       if (e instanceof H1ParseError) {
         this.state = S_FAILED;

@@ -28,19 +28,21 @@ export function serializeResponseHead(res: ResponseHeader, extraFields = ''): st
   return versionText(res.version) + ' ' + res.status + ' ' + res.reasonPhrase + '\r\n' + serializeFields(res.headers) + extraFields + '\r\n';
 }
 
-let dateSecond = -1;
-let dateText = '';
+let dateText: string | null = null;
+
+function forgetDate(): void {
+  dateText = null;
+}
 
 /**
  * The current time as an HTTP-date (IMF-fixdate, RFC 9110 §5.6.7), formatted at most once a second
- * (the field's resolution) rather than for every response.
+ * (the field's resolution): a timer forgets it when the second ends, so a response reads no clock.
  */
 export function httpDateNow(): string {
-  const now = Date.now();
-  const second = Math.floor(now / 1000);
-  if (second !== dateSecond) {
-    dateSecond = second;
-    dateText = new Date(now).toUTCString();
+  if (dateText === null) {
+    const now = new Date();
+    dateText = now.toUTCString();
+    setTimeout(forgetDate, 1000 - now.getMilliseconds()).unref();
   }
   return dateText;
 }
