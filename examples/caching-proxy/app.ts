@@ -19,6 +19,7 @@ export function exampleCache(): HttpCache {
     storage: new MemoryStorage({ cache: new TinyUfo<string, MemoryEntry>(256 * 1024 * 1024, 100_000) }),
     lock: new CacheLock({ timeoutMs: 3000 }),
     predictor: new Predictor(),
+    cacheStatus: 'sluice', // every response says what the cache did (RFC 9211 Cache-Status)
   });
 }
 

@@ -37,7 +37,7 @@ proxy.readiness.ready.then(() => {
   const address = formatAddress(proxy.addresses[0]);
   console.log(`caching proxy on http://${address} in front of ${upstream}`);
   console.log('try:');
-  console.log(`  curl -i http://${address}/            # twice: the second has Age and the same origin stamp`);
+  console.log(`  curl -i http://${address}/            # twice: Cache-Status says miss, then hit; the same origin stamp`);
   console.log(`  curl -i http://${address}/swr         # after 2 s: served stale at once, refreshed behind it`);
   console.log(`  curl -i -X PURGE http://${address}/   # removes it (200, then 404)`);
   console.log(`  curl -s http://${address}${STATS_PATH}`);

@@ -57,6 +57,8 @@ test('embedded origin: the second request is a hit with Age; PURGE removes it; s
   assert.is(stamp(first), 'origin response #1');
   assert.is(stamp(second), 'origin response #1');
   assert.match(second, /\r\nAge: \d+\r\n/);
+  assert.match(first, /\r\nCache-Status: sluice; fwd=uri-miss; fwd-status=200; stored\r\n/);
+  assert.match(second, /\r\nCache-Status: sluice; hit; ttl=\d+\r\n/);
   assert.match(await curl(['-i', '-X', 'PURGE', ctx.base + '/']), /^HTTP\/1\.1 200/);
   assert.match(await curl(['-i', '-X', 'PURGE', ctx.base + '/']), /^HTTP\/1\.1 404/);
   assert.is(stamp(await curl([ctx.base + '/'])), 'origin response #2');

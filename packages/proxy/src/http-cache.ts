@@ -31,6 +31,11 @@ export interface HttpCacheOptions {
   predictor?: Predictor;
   /** The rules (default: a shared cache, GET stored, no default TTL, Set-Cookie responses not stored). */
   rules?: CacheRules;
+  /**
+   * This cache's name in an RFC 9211 `Cache-Status` field added to every response it handles
+   * (`sluice; hit; ttl=42`, `sluice; fwd=uri-miss; fwd-status=200; stored`). Default: no field.
+   */
+  cacheStatus?: string;
 }
 
 /**
@@ -82,6 +87,8 @@ export class HttpCache {
   readonly lock: CacheLock | undefined;
   readonly predictor: Predictor | undefined;
   readonly rules: CacheRules;
+  /** The name in `Cache-Status` (RFC 9211), or undefined for none. */
+  readonly cacheStatus: string | undefined;
   readonly stats = new CacheStats();
   /** @internal keys being refreshed in the background, so one stale entry starts one refresh. */
   readonly refreshing = new Set<string>();
@@ -95,6 +102,11 @@ export class HttpCache {
     this.lock = options.lock;
     this.predictor = options.predictor;
     this.rules = { ...options.rules };
+    // RFC 9211 §2: the cache is identified by a token or a quoted string; a token keeps it simple.
+    if (options.cacheStatus !== undefined && !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(options.cacheStatus)) {
+      throw new InvalidCacheOptionError(`HttpCache: cacheStatus must be a token (RFC 9110 §5.6.2), got ${JSON.stringify(options.cacheStatus)}`);
+    }
+    this.cacheStatus = options.cacheStatus;
   }
 
   /** The counters, with `entries` and `bytes` from the storage when it reports them. */

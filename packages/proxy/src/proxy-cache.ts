@@ -14,7 +14,7 @@ import type { WritePermit } from './cache/cache-lock.js';
 import { fieldsToStrip, responseCacheable, stripFields, type Cacheable, type Uncacheable } from './cache/cacheability.js';
 import { createCacheMeta, entryState, refreshedCacheMeta, requestDirectives, responseForHit, type EntryState } from './cache/cache-meta.js';
 import { addRevalidationHeaders, evaluatePreconditions, ifRangeAllows, notModifiedMatches } from './cache/conditional.js';
-import { mayServeStale } from './cache/freshness.js';
+import { currentAgeMs, mayServeStale } from './cache/freshness.js';
 import { invalidationTargets } from './cache/invalidation.js';
 import { contentRange, multipartByteranges, parseRange, rangeView, unsatisfiedContentRange } from './cache/range.js';
 import type { CacheHit, CacheMeta, MissHandler } from './cache/storage.js';
@@ -45,8 +45,8 @@ const MISS = 0; // nothing usable stored: fetch, store if cacheable
 const REVALIDATE = 1; // a stale entry: conditional request with its validators
 const BYPASS = 2; // method or predictor: no lookup, no lock; an unsafe method invalidates (RFC 9111 §4.4)
 
-// RFC 9110 §15.4.5: the fields a 304 carries from the response it stands for.
-const NOT_MODIFIED_FIELDS = ['cache-control', 'content-location', 'date', 'etag', 'expires', 'vary', 'last-modified', 'age'];
+// RFC 9110 §15.4.5: the fields a 304 carries from the response it stands for (and Cache-Status, RFC 9211).
+const NOT_MODIFIED_FIELDS = ['cache-control', 'content-location', 'date', 'etag', 'expires', 'vary', 'last-modified', 'age', 'cache-status'];
 // A client's own conditionals and Range do not go into a refresh the cache makes for itself.
 const CLIENT_CONDITIONALS = ['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since', 'if-range', 'range'];
 // How often a request looks up again after a lock it waited on ended (a writer that stored a variant for others).
@@ -67,6 +67,8 @@ class CacheRequest {
   permit: WritePermit | undefined;
   fill: CacheFill | undefined;
   requestTimeMs = 0;
+  /** Why it goes upstream, as RFC 9211's `fwd` parameter says it. */
+  forward = 'uri-miss';
   /** A stale-while-revalidate refresh: never served stale, never waits on the lock. */
   readonly background: boolean;
 
@@ -227,6 +229,11 @@ function notModifiedResponse(res: ResponseHeader): ResponseHeader {
   return out;
 }
 
+/** Appends this cache's member to `Cache-Status` (RFC 9211: each cache adds its own, nearest the client last). */
+function addCacheStatus(cache: HttpCache, res: ResponseHeader, params: string): void {
+  if (cache.cacheStatus !== undefined) res.headers.append('Cache-Status', `${cache.cacheStatus}; ${params}`);
+}
+
 function emptyResponse(status: number, contentRangeValue?: string): ResponseHeader {
   const out = ResponseHeader.build(status);
   if (contentRangeValue !== undefined) out.headers.appendUnchecked('Content-Range', contentRangeValue);
@@ -287,6 +294,7 @@ export class ProxyCache<Ctx> {
     // A protocol switch (WebSocket) is never answered from storage nor stored.
     if ((method !== 'GET' && method !== 'HEAD') || session.isUpgradeRequest || (cache.predictor !== undefined && !cache.predictor.cacheablePrediction(key))) {
       r.mode = BYPASS;
+      r.forward = method !== 'GET' && method !== 'HEAD' ? 'method' : 'bypass';
       cache.stats.bypass++;
       return false;
     }
@@ -309,17 +317,18 @@ export class ProxyCache<Ctx> {
           if (cache.eviction !== undefined && hit.body.isComplete && !cache.eviction.access(r.key, entryBytes(hit.meta, hit.body.length), freshUntilMs(hit.meta))) {
             admit(cache, r.key, hit.meta, hit.body.length);
           }
-          await this.serve(session, ctx, r, hit.meta, hit.body);
+          await this.serve(session, ctx, r, hit.meta, hit.body, 'hit');
           return true;
         }
         if (hit !== undefined && !fresh) {
           if (!background && this.staleAllowed(session, ctx, cache, state, undefined, 'revalidating')) {
             cache.stats.stale++;
             this.refreshInBackground(session, r);
-            await this.serve(session, ctx, r, hit.meta, hit.body);
+            await this.serve(session, ctx, r, hit.meta, hit.body, 'hit');
             return true;
           }
           r.mode = REVALIDATE;
+          r.forward = 'stale';
           r.stale = hit;
           r.staleState = state;
         }
@@ -351,7 +360,7 @@ export class ProxyCache<Ctx> {
         const meta = outcome.hit.meta;
         const variance = this.varies(meta) ? this.variance(meta, ctx, req) : undefined;
         if (variance === meta.variance) {
-          await this.serve(session, ctx, r, meta, outcome.hit.body);
+          await this.serve(session, ctx, r, meta, outcome.hit.body, `fwd=${r.forward}; collapsed`);
           return true;
         }
         return false; // another variant was fetched: this one goes upstream itself
@@ -389,7 +398,10 @@ export class ProxyCache<Ctx> {
     if (r === undefined) return undefined;
     if (r.mode === BYPASS) {
       this.invalidate(session, r, res);
-      if (r.cache.predictor === undefined || session.request.method !== 'GET') return undefined;
+      if (r.cache.predictor === undefined || session.request.method !== 'GET') {
+        addCacheStatus(r.cache, res, `fwd=${r.forward}; fwd-status=${res.status}`);
+        return undefined;
+      }
     }
     return this.arrived(session, ctx, r, res, upstream);
   }
@@ -416,14 +428,14 @@ export class ProxyCache<Ctx> {
         }
         r.releaseLock('done');
         await drain(upstream);
-        await this.serve(session, ctx, r, meta, stale.body);
+        await this.serve(session, ctx, r, meta, stale.body, `fwd=stale; fwd-status=${res.status}`);
         return SERVED_FROM_CACHE;
       }
       if (res.status >= 500 && this.staleAllowed(session, ctx, cache, r.staleState!, SluiceError.explain('HTTPStatus', `the origin answered ${res.status}`, { status: res.status }).intoUp(), 'error')) {
         r.releaseLock('transient-error');
         await drain(upstream);
         cache.stats.stale++;
-        await this.serve(session, ctx, r, stale.meta, stale.body);
+        await this.serve(session, ctx, r, stale.meta, stale.body, `hit; fwd=stale; fwd-status=${res.status}`);
         return SERVED_FROM_CACHE;
       }
     }
@@ -438,10 +450,14 @@ export class ProxyCache<Ctx> {
       // request's: none says the resource is uncacheable for the next request.
       if (res.status !== 304 && res.status !== 206 && verdict.reason !== 'authorization') cache.predictor?.markUncacheable(r.key, verdict.reason);
       r.releaseLock('give-up');
+      addCacheStatus(cache, res, `fwd=${r.forward}; fwd-status=${res.status}; detail=${verdict.reason}`);
       return undefined;
     }
     cache.predictor?.markCacheable(r.key);
-    if (r.mode === BYPASS) return undefined; // the predictor learnt; this response was not looked up for
+    if (r.mode === BYPASS) {
+      addCacheStatus(cache, res, `fwd=bypass; fwd-status=${res.status}`);
+      return undefined; // the predictor learnt; this response was not looked up for
+    }
     const stored = res.clone();
     stripFields(stored, verdict.stripFields);
     let meta: CacheMeta;
@@ -451,6 +467,7 @@ export class ProxyCache<Ctx> {
       // Vary: * judged cacheable by a user's responseCacheFilter: it can never match (RFC 9111 §4.1).
       cache.stats.uncacheable++;
       r.releaseLock('give-up');
+      addCacheStatus(cache, res, `fwd=${r.forward}; fwd-status=${res.status}; detail=vary-star`);
       return undefined;
     }
     if (proxy.cacheVaryFilter !== undefined) meta.variance = proxy.cacheVaryFilter(meta, ctx, session.request);
@@ -464,6 +481,7 @@ export class ProxyCache<Ctx> {
       if (hit !== undefined) r.permit.publish(hit);
     }
     r.fill = new CacheFill(r, writer, key, meta);
+    addCacheStatus(cache, res, `fwd=${r.forward}; fwd-status=${res.status}; stored`);
     return r.fill;
   }
 
@@ -479,7 +497,7 @@ export class ProxyCache<Ctx> {
     r.releaseLock('transient-error');
     r.cache.stats.stale++;
     try {
-      await this.serve(session, ctx, r, r.stale!.meta, r.stale!.body);
+      await this.serve(session, ctx, r, r.stale!.meta, r.stale!.body, 'hit; fwd=stale; detail=upstream-error');
     } catch {
       session.abort();
     }
@@ -506,6 +524,7 @@ export class ProxyCache<Ctx> {
       if (variance !== hit.meta.variance) {
         hit = storage.lookup(r.key);
         if (isThenable(hit)) hit = await hit;
+        if (hit === undefined) r.forward = 'vary-miss';
       }
     }
     return hit === undefined || hit.body.isFailed ? undefined : hit;
@@ -577,11 +596,17 @@ export class ProxyCache<Ctx> {
    * (304 / 412), Range served from the stored body (206, multipart/byteranges, 416), HEAD without
    * the body; a body still being filled is followed as it arrives.
    */
-  private async serve(session: DownstreamSession, ctx: Ctx, r: CacheRequest, meta: CacheMeta, body: StreamingBody): Promise<void> {
+  private async serve(session: DownstreamSession, ctx: Ctx, r: CacheRequest, meta: CacheMeta, body: StreamingBody, cacheStatus: string): Promise<void> {
     if (r.background) return this.answerQuietly(session);
     const proxy = this.proxy;
     const req = session.request;
-    const res = responseForHit(meta, Date.now());
+    const now = Date.now();
+    const res = responseForHit(meta, now);
+    if (r.cache.cacheStatus !== undefined) {
+      // RFC 9211 §2.5: ttl is the remaining freshness in seconds, negative when stale.
+      const ttl = Math.floor((meta.freshnessLifetimeMs - currentAgeMs(meta.correctedInitialAgeMs, meta.responseTimeMs, now)) / 1000);
+      addCacheStatus(r.cache, res, `${cacheStatus}; ttl=${ttl}`);
+    }
     if (proxy.cacheNotModifiedFilter !== undefined) {
       let notModified = proxy.cacheNotModifiedFilter(session, res, ctx);
       if (isThenable(notModified)) notModified = await notModified;

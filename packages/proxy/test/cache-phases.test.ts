@@ -322,6 +322,25 @@ test('cacheVaryFilter, cacheNotModifiedFilter and shouldServeStale decide when i
   assert.equal(seen, ['HTTPStatus']);
 });
 
+test('Cache-Status (RFC 9211) says what the cache did, when the cache has a name', async (w) => {
+  w.routes.set('/cs', (req, res, n) => {
+    if (req.method === 'POST') return res.writeHead(204).end();
+    if (n === 2) return res.writeHead(304, { 'Cache-Control': 'max-age=60', ETag: '"cs"' }).end();
+    res.writeHead(200, { 'Cache-Control': 'max-age=1', ETag: '"cs"' }).end('status');
+  });
+  w.routes.set('/cs-private', (_req, res) => res.writeHead(200, { 'Cache-Control': 'no-store' }).end('mine'));
+  const port = await proxyFor(w, memoryCache({ cacheStatus: 'sluice' }));
+  const status = async (path: string, method = 'GET', headers: Record<string, string> = {}) => String((await request(port, { path, method, headers })).headers['cache-status']);
+  assert.is(await status('/cs'), 'sluice; fwd=uri-miss; fwd-status=200; stored');
+  assert.match(await status('/cs'), /^sluice; hit; ttl=[01]$/);
+  assert.match(await status('/cs', 'GET', { 'If-None-Match': '"cs"' }), /^sluice; hit; ttl=/, 'a 304 from cache says so too');
+  await sleep(1100);
+  assert.match(await status('/cs'), /^sluice; fwd=stale; fwd-status=304; ttl=(59|60)$/);
+  assert.is(await status('/cs-private'), 'sluice; fwd=uri-miss; fwd-status=200; detail=no-store');
+  assert.is(await status('/cs', 'POST'), 'sluice; fwd=method; fwd-status=204');
+  assert.throws(() => memoryCache({ cacheStatus: 'not a token' }), (e: Error & { code?: string }) => e.code === 'ERR_CACHE_INVALID_OPTION');
+});
+
 test('responseFilter and responseBodyFilter run on hits too', async (w) => {
   w.routes.set('/filtered', (_req, res) => res.writeHead(200, { 'Cache-Control': 'max-age=60' }).end('lower'));
   const port = await proxyFor(w, memoryCache(), {
