@@ -127,7 +127,7 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
     this.complete = false;
     this.started = false;
     this.skipBody = false;
-    this.body.length = 0;
+    if (this.body.length !== 0) this.body.length = 0; // setting a length is a runtime call, even to 0
     this.bodyBuffered = 0;
   }
 
