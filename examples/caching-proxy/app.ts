@@ -20,6 +20,10 @@ export function exampleCache(): HttpCache {
     lock: new CacheLock({ timeoutMs: 3000 }),
     predictor: new Predictor(),
     cacheStatus: 'sluice', // every response says what the cache did (RFC 9211 Cache-Status)
+    // When the origin fails or drops the connection, a stale copy up to a minute past its freshness
+    // is served (Varnish's grace; RFC 9111 §4.2.4 allows stale when disconnected), never where the
+    // response forbids it (must-revalidate, proxy-revalidate, s-maxage, no-cache).
+    rules: { defaultStaleIfErrorMs: 60_000 },
   });
 }
 
