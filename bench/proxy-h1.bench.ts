@@ -2,7 +2,7 @@
 // against node-http-proxy (keep-alive agent), a node:http server forwarding with undici 7, a raw Node
 // TCP pipe (the JS ceiling: no HTTP at all) and nginx alone (the origin, for reference). Each proxy runs
 // in its own process pinned to CPU 0 (wrk gets CPU 1); rounds are interleaved; medians are reported.
-//   cd bench && node --import tsx proxy-h1.bench.ts          (needs wrk and nginx on PATH)
+//   cd bench && node --import tsx proxy-h1.bench.ts          (needs wrk and nginx on PATH; CONNS=200 for more connections)
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,7 @@ if (kind === 'sluice') {
   const { HttpPeer, silentLogger } = await import('@sluice/core');
   const { httpProxyService } = await import('@sluice/proxy');
   const peer = new HttpPeer('127.0.0.1:' + originPort);
-  const service = httpProxyService({ max_retries: 16, upstream_keepalive_pool_size: 128 }, { newCtx: () => null, upstreamPeer: () => peer }, { logger: silentLogger, keepaliveRequestLimit: 1000000 });
+  const service = httpProxyService({ max_retries: 16, upstream_keepalive_pool_size: 512 }, { newCtx: () => null, upstreamPeer: () => peer }, { logger: silentLogger, keepaliveRequestLimit: 1000000 });
   service.addTcp('127.0.0.1:0');
   void service.start(new AbortController().signal, silentLogger);
   await service.readiness.ready;
@@ -72,6 +72,8 @@ if (kind === 'sluice') {
 // ------------------------------------------------------------------------------------------- driver
 /** `SIZE=small` (default, nginx `return 200`), `SIZE=64k` or `SIZE=1m` (static files). */
 const PATH = ({ small: '/', '64k': '/files/64k.bin', '1m': '/files/1m.bin' } as Record<string, string>)[process.env.SIZE ?? 'small'] ?? '/';
+/** `CONNS=200`: wrk's connections (default 50), e.g. for peak RSS at 200 connections. */
+const CONNS = Number(process.env.CONNS ?? 50);
 
 
 function startProxy(kind: Kind, originPort: number): Promise<{ child: ChildProcess; port: number }> {
@@ -129,11 +131,11 @@ async function main(): Promise<void> {
   const results = new Map<string, WrkResult[]>();
   try {
     if (process.env.MODE === 'idle') return await idleConnections(proxies);
-    for (const [, port] of targets) wrk(port, 1, undefined, PATH); // warm-up: JIT, pools, connections
+    for (const [, port] of targets) wrk(port, 1, undefined, PATH, CONNS); // warm-up: JIT, pools, connections
     for (let round = 0; round < rounds; round++) {
       for (const [name, port, pid] of targets) {
         const list = results.get(name) ?? [];
-        list.push(wrk(port, seconds, pid, PATH));
+        list.push(wrk(port, seconds, pid, PATH, CONNS));
         results.set(name, list);
       }
     }
@@ -156,7 +158,7 @@ async function main(): Promise<void> {
         'CPU/req this/sluice': p ? (median(rs.map((r) => r.cpuUsPerRequest)) / oursCpu).toFixed(2) : '-',
       };
     });
-    console.log(`GET ${PATH}: wrk -t1 -c50 -d${seconds}s keep-alive, ${rounds} interleaved rounds; proxies pinned to CPU 0, wrk and nginx to CPU 1 (shared, noisy machine)`);
+    console.log(`GET ${PATH}: wrk -t1 -c${CONNS} -d${seconds}s keep-alive, ${rounds} interleaved rounds; proxies pinned to CPU 0, wrk and nginx to CPU 1 (shared, noisy machine)`);
     console.table(rows);
   } finally {
     for (const p of proxies.values()) p.child.kill('SIGKILL');

@@ -13,12 +13,12 @@ export interface WrkResult {
 }
 
 /**
- * Runs `wrk -t1 -c50` (pinned to CPU 1) for `seconds` against 127.0.0.1:`port``path`, and reads the CPU
- * time process `pid` spent meanwhile.
+ * Runs `wrk -t1 -c<connections>` (default 50, pinned to CPU 1) for `seconds` against
+ * 127.0.0.1:`port``path`, and reads the CPU time process `pid` spent meanwhile.
  */
-export function wrk(port: number, seconds: number, pid?: number, path = '/'): WrkResult {
+export function wrk(port: number, seconds: number, pid?: number, path = '/', connections = 50): WrkResult {
   const before = cpuMs(pid);
-  const out = execFileSync('taskset', ['-c', '1', 'wrk', '-t1', '-c50', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}${path}`], { encoding: 'utf8' });
+  const out = execFileSync('taskset', ['-c', '1', 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}${path}`], { encoding: 'utf8' });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const p = /\s99%\s+([\d.]+)(us|ms|s)/.exec(out);
   const p99Ms = p ? Number(p[1]) * (p[2] === 'us' ? 0.001 : p[2] === 's' ? 1000 : 1) : NaN;
