@@ -5,7 +5,8 @@
 // shows median requests/s, the spread (min-max), and each server's CPU time per request (from /proc).
 // Servers are pinned to core 0 and wrk to core 1 (taskset). H1_BENCH_AB=NAME adds our server started
 // with NAME=1 (an A/B of a change behind that variable), H1_BENCH_ROUNDS sets the rounds (default 3),
-// H1_BENCH_PIPELINED=0 leaves out the pipelined workload.
+// H1_BENCH_PIPELINED=0 leaves out the pipelined workload, H1_BENCH_BASELINE=<path of this file in
+// another built checkout> adds that checkout's server of ours (a before/after in the same rounds).
 // A third process, a raw socket server that parses nothing, shows the floor that wrk and the kernel
 // set for one request at a time; the last line compares the HTTP work done above it. When wrk, not
 // the server, is the bottleneck, CPU per request is the fairer comparison. The machine's cores are
@@ -79,8 +80,8 @@ const pin = (() => {
   }
 })();
 
-function start(which: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> {
-  const nodeArgs = [...(process.env.H1_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', which];
+function start(which: string, env: Record<string, string> = {}, script = fileURLToPath(import.meta.url)): Promise<{ child: ChildProcess; port: number }> {
+  const nodeArgs = [...(process.env.H1_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', script, '--serve', which];
   const [cmd, args] = pin ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   return new Promise((resolve, reject) => {
@@ -126,6 +127,9 @@ if (mode !== -1) {
   const ab = process.env.H1_BENCH_AB;
   const servers: Record<string, { child: ChildProcess; port: number }> = { '@sluice/http1 (ours)': await start('ours') };
   if (ab) servers[`ours with ${ab}=1`] = await start('ours', { [ab]: '1' });
+  // H1_BENCH_BASELINE=<this file in another checkout, built>: its server of ours, in the same rounds.
+  const baseline = process.env.H1_BENCH_BASELINE;
+  if (baseline) servers['ours, baseline build'] = await start('ours', {}, baseline);
   servers['node:http'] = await start('node');
   servers['raw socket, no HTTP (floor)'] = await start('floor');
   const rounds = Number(process.env.H1_BENCH_ROUNDS ?? 3);
