@@ -7,6 +7,7 @@ import { ClientSession, ServerSession } from '@sluice/http1';
 import type { ServerSessionOptions } from '@sluice/http1';
 import { Http2Connector } from '@sluice/http2';
 import type { Http2ClientSession, Http2ClientStream, Http2ServerOptions, Http2ServerSession, Http2ServerStream } from '@sluice/http2';
+import { clientGoneWhileConnecting, connectWhileClientStays, hasClientLeft } from './connect-wait.js';
 import { defaultFailStatus } from './fail-status.js';
 import { connectionHas, removeHopByHop } from './hop-by-hop.js';
 import { Http2Session, ProxyHttp2ServerSession } from './http2-session.js';
@@ -446,18 +447,21 @@ export class HttpProxy<Ctx> implements ServerApp {
       let reused = false;
       // For the observer's failed-connect time; read only when a connect follows (clock reads cost).
       let connectStarted = 0;
+      // An HTTP/2 client may have reset its stream (or closed) while the peer was chosen: no connect for it.
+      if (hasClientLeft(session)) throw clientGoneWhileConnecting();
       try {
         if (h2) {
           reused = this.http2.connectionsTo(peer) > 0;
           if (!reused && observer !== undefined) connectStarted = performance.now();
-          h2Session = await this.http2.session(peer);
+          // A shared connection: a client gone meanwhile only stops waiting for it.
+          h2Session = reused ? await this.http2.session(peer) : await connectWhileClientStays(session, this.http2.session(peer));
           digest = h2Session.connection.transport.digest;
         } else {
           // The pool is asked synchronously: a reused connection costs no Promise.
           const pooled = fresh ? undefined : this.connector.reusedStream(peer);
           reused = pooled !== undefined;
           if (!reused && observer !== undefined) connectStarted = performance.now();
-          stream = pooled ?? (await this.connector.newStream(peer));
+          stream = pooled ?? (await connectWhileClientStays(session, this.connector.newStream(peer), closeUnused));
           digest = stream.digest;
         }
       } catch (e) {
@@ -467,6 +471,8 @@ export class HttpProxy<Ctx> implements ServerApp {
           this.h1Peers.add(peer.reuseHash());
           continue;
         }
+        // The client left while the connection opened: nothing to answer, nor to retry for.
+        if (session.clientGone === true) throw e instanceof SluiceError && e.source === 'Downstream' ? e : SluiceError.because('ConnectionClosed', 'the client went away while the upstream connection opened', e).intoDown();
         let error = toSluiceError(e, 'ConnectError', `connecting to ${peer}`).intoUp();
         if (observer !== undefined) observeConnectFailure(observer, session, peer, error, connectStarted === 0 ? 0 : performance.now() - connectStarted);
         if (proxy.failToConnect) error = proxy.failToConnect(session, peer, ctx, error);
@@ -926,4 +932,9 @@ function upgradablePeer(peer: HttpPeer): HttpPeer {
 function defaultSummary(session: DownstreamSession): string {
   const req = session.request;
   return `${req.method} ${req.uri}, Host: ${req.headers.get('host') ?? ''}`;
+}
+
+/** A connection opened for a client that left meanwhile: closed, as the request never went out on it. */
+function closeUnused(stream: Stream): void {
+  stream.destroy();
 }
