@@ -86,17 +86,19 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
  * Opens a new connection to `peer`: TCP bounded by `connectionTimeoutMs`, then TLS for TLS peers, the
  * whole bounded by `totalConnectionTimeoutMs`; `defaults` bound what the peer's options leave unset.
+ * `signal` abandons the attempt: the socket is destroyed at once, in either phase, and the attempt
+ * rejects as that phase's failure (cause `ABORT_ERR`).
  * @throws SluiceError `ConnectTimedout`, `ConnectRefused`, `ConnectNoRoute`, `ConnectError`,
  *   `TLSHandshakeTimedout`, `TLSHandshakeFailure` (source Upstream).
  */
-export async function connect(peer: Peer, tlsUpgrade: TlsUpgrade = defaultTlsUpgrade, defaults: ConnectTimeouts = DEFAULT_CONNECT_TIMEOUTS): Promise<Stream> {
+export async function connect(peer: Peer, tlsUpgrade: TlsUpgrade = defaultTlsUpgrade, defaults: ConnectTimeouts = DEFAULT_CONNECT_TIMEOUTS, signal?: AbortSignal): Promise<Stream> {
   const o = peer.options;
   const connectMs = o.connectionTimeoutMs ?? defaults.connectionTimeoutMs;
   // A default total never cuts short a longer connect bound the peer set itself.
   const totalMs = o.totalConnectionTimeoutMs ?? (o.connectionTimeoutMs === undefined ? defaults.totalConnectionTimeoutMs : Math.max(defaults.totalConnectionTimeoutMs, o.connectionTimeoutMs));
   const started = performance.now();
   const a = peer.address;
-  const socket = 'path' in a ? netConnect({ path: a.path }) : netConnect({ host: a.host, port: a.port, localAddress: o.bindTo, noDelay: o.noDelay !== false });
+  const socket = 'path' in a ? netConnect({ path: a.path, signal }) : netConnect({ host: a.host, port: a.port, localAddress: o.bindTo, noDelay: o.noDelay !== false, signal });
   let timer: NodeJS.Timeout | undefined;
   let phase: 'tcp' | 'tls' = 'tcp';
   const deadline = (ms: number, what: string) =>
@@ -164,8 +166,8 @@ export class TransportConnector {
   }
 
   /** A fresh connection, never pooled. */
-  newStream(peer: Peer): Promise<Stream> {
-    return connect(peer, this.tlsUpgrade, this.connectTimeouts);
+  newStream(peer: Peer, signal?: AbortSignal): Promise<Stream> {
+    return connect(peer, this.tlsUpgrade, this.connectTimeouts, signal);
   }
 
   /** An idle pooled connection to `peer`, or undefined. Its timeouts are set from the peer's options. */

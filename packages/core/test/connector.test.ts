@@ -153,6 +153,25 @@ conn('a TLS peer whose server never answers the handshake times out within the t
   await srv.close();
 });
 
+conn('an aborted signal abandons the connect in either phase at once, far before its bounds', async () => {
+  const hole = await blackholeListener();
+  const srv = await tcpServer(); // accepts TCP, never speaks TLS
+  try {
+    for (const [peer, phase] of [[new Peer(`127.0.0.1:${hole.port}`, false, '', { connectionTimeoutMs: 60_000 }), 'tcp'], [new Peer(`127.0.0.1:${srv.port}`, true, 'localhost', { totalConnectionTimeoutMs: 60_000 }), 'tls']] as const) {
+      const attempt = new AbortController();
+      const connecting = connect(peer, undefined, undefined, attempt.signal);
+      setTimeout(() => attempt.abort(), 100);
+      const bound = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${phase}: not abandoned within 5 s`)), 5000).unref());
+      const e = await Promise.race([connecting.then(() => assert.unreachable('connected'), (error: unknown) => error), bound]);
+      assert.instance(e, SluiceError, phase);
+      assert.is((e as SluiceError).source, 'Upstream');
+    }
+  } finally {
+    hole.stop();
+    await srv.close();
+  }
+});
+
 conn('a TLS peer that is not TLS fails the handshake with TLSHandshakeFailure', async () => {
   const srv = await tcpServer((s) => s.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
   await rejectsWith(connect(new Peer(`127.0.0.1:${srv.port}`, true, 'localhost')), 'TLSHandshakeFailure');

@@ -11,8 +11,11 @@ class ConnectWait implements UpstreamHandle {
   cancel: (error: SluiceError) => void = noop;
   cancelled = false;
 
+  constructor(private readonly attempt: AbortController | undefined) {}
+
   close(): void {
     this.cancelled = true;
+    this.attempt?.abort();
     this.cancel(clientGoneWhileConnecting());
   }
 }
@@ -31,12 +34,13 @@ function noop(): void {}
 
 /**
  * Waits for `opening` (a new upstream connection) unless the client leaves first; then rejects with a
- * Downstream `ConnectionClosed` and hands the connection, once it opens, to `discard`.
+ * Downstream `ConnectionClosed`, aborts `attempt` (the connect's own controller, when it is this
+ * request's alone) and hands a connection that opens anyway to `discard`.
  * Only new connections pay for this: a reused one is taken without waiting.
  */
-export async function connectWhileClientStays<T>(session: DownstreamSession, opening: Promise<T>, discard?: (connection: T) => void): Promise<T> {
+export async function connectWhileClientStays<T>(session: DownstreamSession, opening: Promise<T>, discard?: (connection: T) => void, attempt?: AbortController): Promise<T> {
   if (session.attachUpstream === undefined) return opening;
-  const wait = new ConnectWait();
+  const wait = new ConnectWait(attempt);
   const left = new Promise<never>((_, reject) => (wait.cancel = reject));
   // Attaching to a session whose client is already gone cancels at once.
   session.attachUpstream(wait);

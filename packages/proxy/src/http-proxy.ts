@@ -461,7 +461,12 @@ export class HttpProxy<Ctx> implements ServerApp {
           const pooled = fresh ? undefined : this.connector.reusedStream(peer);
           reused = pooled !== undefined;
           if (!reused && observer !== undefined) connectStarted = performance.now();
-          stream = pooled ?? (await connectWhileClientStays(session, this.connector.newStream(peer), closeUnused));
+          if (pooled !== undefined) stream = pooled;
+          else {
+            // This connect is the request's own: a client that leaves abandons it.
+            const attempt = new AbortController();
+            stream = await connectWhileClientStays(session, this.connector.newStream(peer, attempt.signal), closeUnused, attempt);
+          }
           digest = stream.digest;
         }
       } catch (e) {
