@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, peakRssMb, rssMb, waitForPort } from './lib/proc.js';
-import { startNginx, startPinnedServer, wrk, type WrkResult } from './lib/wrk.js';
+import { startNginx, startNginxProxy, startPinnedServer, wrk, type WrkResult } from './lib/wrk.js';
 
 const KINDS = ['sluice', 'undici', 'node-http-proxy', 'raw-pipe'] as const;
 const SERVE_FILE = join(dirname(fileURLToPath(import.meta.url)), '.bench-out', 'proxy-h1-serve.mjs');
@@ -127,7 +127,13 @@ async function main(): Promise<void> {
   // `ONLY=sluice,raw-pipe` measures a subset (sluice is always included: the ratios are against it).
   const only = process.env.ONLY?.split(',');
   for (const kind of KINDS) if (!only || kind === 'sluice' || only.includes(kind)) proxies.set(kind, await startProxy(kind, nginx.port));
-  const targets: Array<[string, number, number | undefined]> = [...[...proxies].map(([k, p]) => [k, p.port, p.child.pid] as [string, number, number | undefined]), ['nginx (origin alone)', nginx.port, undefined]];
+  // nginx as a proxy (one worker on CPU 0, like the Node proxies) is the issue's peer; nginx alone
+  // (the origin, sharing CPU 1 with wrk) is only a reference.
+  const nginxProxy = !only || only.includes('nginx-proxy') ? await startNginxProxy(dir, nginx.port) : undefined;
+  if (nginxProxy) await waitForPort(nginxProxy.port);
+  const targets: Array<[string, number, number | undefined]> = [...[...proxies].map(([k, p]) => [k, p.port, p.child.pid] as [string, number, number | undefined])];
+  if (nginxProxy) targets.push(['nginx proxy (1 worker)', nginxProxy.port, nginxProxy.workerPid]);
+  targets.push(['nginx (origin alone)', nginx.port, undefined]);
   const results = new Map<string, WrkResult[]>();
   try {
     if (process.env.MODE === 'idle') return await idleConnections(proxies);
@@ -146,16 +152,17 @@ async function main(): Promise<void> {
       const rps = median(rs.map((r) => r.rps));
       const spread = ((Math.max(...rs.map((r) => r.rps)) - Math.min(...rs.map((r) => r.rps))) / rps) * 100;
       const p = proxies.get(name as Kind);
+      const measured = p !== undefined || name.startsWith('nginx proxy');
       return {
         proxy: name,
         'req/s (median)': Math.round(rps),
         'MB/s': median(rs.map((r) => r.mbPerSecond)).toFixed(1),
         'spread %': spread.toFixed(1),
         'p99 ms': median(rs.map((r) => r.p99Ms)).toFixed(2),
-        'CPU µs/req': p ? median(rs.map((r) => r.cpuUsPerRequest)).toFixed(1) : '-',
+        'CPU µs/req': measured ? median(rs.map((r) => r.cpuUsPerRequest)).toFixed(1) : '-',
         'peak RSS MB': p ? peakRssMb(p.child.pid!).toFixed(1) : '-',
         'req/s sluice/this': (ours / rps).toFixed(2),
-        'CPU/req this/sluice': p ? (median(rs.map((r) => r.cpuUsPerRequest)) / oursCpu).toFixed(2) : '-',
+        'CPU/req this/sluice': measured ? (median(rs.map((r) => r.cpuUsPerRequest)) / oursCpu).toFixed(2) : '-',
       };
     });
     console.log(`GET ${PATH}: wrk -t1 -c${CONNS} -d${seconds}s keep-alive, ${rounds} interleaved rounds; proxies pinned to CPU 0, wrk and nginx to CPU 1 (shared, noisy machine)`);
@@ -163,6 +170,7 @@ async function main(): Promise<void> {
   } finally {
     for (const p of proxies.values()) p.child.kill('SIGKILL');
     nginx.stop();
+    nginxProxy?.stop();
     setTimeout(() => rmSync(dir, { recursive: true, force: true }), 200);
   }
 }

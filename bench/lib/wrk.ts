@@ -1,6 +1,6 @@
 // wrk against a server process, and nginx as an origin, for the process-level HTTP benchmarks.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpuMs } from './proc.js';
 
@@ -45,6 +45,35 @@ http { access_log off; keepalive_requests 1000000;
   chmodSync(dir, 0o755); // nginx's workers run as another user
   const child = spawn('taskset', ['-c', '1', 'nginx', '-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
   return { port, stop: () => child.kill('SIGTERM') };
+}
+
+/**
+ * nginx as a reverse proxy (the issue's peer: one worker, pinned to CPU 0 like the Node proxies) in
+ * front of `originPort`, with upstream keep-alive (`keepalive 128`). `workerPid` is its one worker,
+ * whose CPU time is the proxy's.
+ */
+export async function startNginxProxy(dir: string, originPort: number): Promise<{ port: number; workerPid: number; stop: () => void }> {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  writeFileSync(
+    join(dir, 'nginx-proxy.conf'),
+    `worker_processes 1; daemon off; pid ${dir}/nginx-proxy.pid; error_log ${dir}/error-proxy.log;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000;
+  upstream origin { server 127.0.0.1:${originPort}; keepalive 128; keepalive_requests 1000000; }
+  server { listen 127.0.0.1:${port};
+    location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering on; } } }\n`,
+  );
+  const child = spawn('taskset', ['-c', '0', 'nginx', '-p', dir, '-c', join(dir, 'nginx-proxy.conf')], { stdio: 'ignore' });
+  let workerPid = NaN;
+  for (let i = 0; i < 100 && !(workerPid > 0); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    try {
+      workerPid = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ')[0]);
+    } catch {
+      // not started yet
+    }
+  }
+  return { port, workerPid, stop: () => child.kill('SIGTERM') };
 }
 
 /**
