@@ -18,6 +18,10 @@ import { ProxyCache, SERVED_FROM_CACHE, type CacheFill } from './proxy-cache.js'
 import { DEFAULT_RETRY_BUFFER_BYTES, RetryBuffer } from './retry-buffer.js';
 import { Http1Session, type DownstreamSession, type UpstreamHandle } from './session.js';
 import { tunnel } from './tunnel.js';
+import { ignore, isThenable } from './thenable.js';
+import { downstreamWrite } from './downstream-write.js';
+
+const RESPONSE_WRITE = 'writing the response downstream';
 
 /** Options of {@link HttpProxy}; every one has a safe default. */
 export interface HttpProxyOptions {
@@ -98,14 +102,8 @@ interface UpstreamExchange {
 /** Remembered peers that offered h2h1 and chose HTTP/1.1, bounded so many peers cannot grow it. */
 const MAX_H1_PEERS = 4096;
 
-function ignore(): void {}
-
 function uncork(socket: Socket): void {
   socket.uncork();
-}
-
-function isThenable(r: unknown): r is PromiseLike<unknown> {
-  return typeof (r as PromiseLike<unknown> | undefined)?.then === 'function';
 }
 
 /** What one upstream exchange ended with. */
@@ -683,7 +681,7 @@ export class HttpProxy<Ctx> implements ServerApp {
     removeHopByHop(res.headers);
     res.version = '1.1';
     const w = session.writeResponseHeader(res);
-    if (w) await this.downstreamWrite(w);
+    if (w) await downstreamWrite(w, RESPONSE_WRITE);
   }
 
   /** Marks a failure on the upstream connection; before any response byte on a reused one, it may retry once. */
@@ -762,13 +760,13 @@ export class HttpProxy<Ctx> implements ServerApp {
       const body = client.takeWholeBody();
       if (body !== undefined) {
         const w = session.writeWholeResponse(res, body);
-        if (w) await this.downstreamWrite(w);
+        if (w) await downstreamWrite(w, RESPONSE_WRITE);
         return;
       }
     }
     session.corkResponse();
     const head = session.writeResponseHeader(res);
-    if (head) await this.downstreamWrite(head);
+    if (head) await downstreamWrite(head, RESPONSE_WRITE);
     const chunk: BodyChunk | undefined = filtered ? { data: null } : undefined;
     // One write may be draining while the next piece is read (double buffering): the upstream is not
     // left idle while the client catches up, and at most one more piece is held.
@@ -805,7 +803,7 @@ export class HttpProxy<Ctx> implements ServerApp {
       if (draining !== undefined) {
         const previous = draining;
         draining = undefined;
-        await this.downstreamWrite(previous);
+        await downstreamWrite(previous, RESPONSE_WRITE);
       }
       const w = session.writeResponseBody(data, false);
       if (w !== undefined) {
@@ -814,7 +812,7 @@ export class HttpProxy<Ctx> implements ServerApp {
       }
       if (end) break; // a filter added bytes at the end of the body
     }
-    if (draining !== undefined) await this.downstreamWrite(draining);
+    if (draining !== undefined) await downstreamWrite(draining, RESPONSE_WRITE);
     const trailers = client.trailers;
     if (trailers !== null) {
       if (proxy.upstreamResponseTrailerFilter) proxy.upstreamResponseTrailerFilter(session, trailers, ctx);
@@ -824,18 +822,7 @@ export class HttpProxy<Ctx> implements ServerApp {
       }
     }
     const end = session.finishResponse(trailers);
-    if (end) await this.downstreamWrite(end);
-  }
-
-  /** Awaits a downstream write, typing its failure as the client's. */
-  private async downstreamWrite(w: Promise<void>): Promise<void> {
-    try {
-      await w;
-    } catch (e) {
-      const error = toSluiceError(e, 'WriteError', 'writing the response downstream');
-      if (error.source === 'Unset') error.intoDown();
-      throw error;
-    }
+    if (end) await downstreamWrite(end, RESPONSE_WRITE);
   }
 
   /** Forwards a 101 (or a CONNECT 2xx) and joins the two connections into one byte stream. */
@@ -853,7 +840,7 @@ export class HttpProxy<Ctx> implements ServerApp {
       if (isThenable(r)) await r;
     }
     const w = session.writeResponseHeader(res);
-    if (w) await this.downstreamWrite(w);
+    if (w) await downstreamWrite(w, RESPONSE_WRITE);
     const up = client.takeOver();
     const down = session.takeOver();
     await tunnel(down.socket, down.head, up.socket, up.head);

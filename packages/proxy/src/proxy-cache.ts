@@ -25,6 +25,10 @@ import type { HttpCache } from './http-cache.js';
 import type { BodyChunk, ProxyHttp, PurgeStatus } from './proxy-http.js';
 import type { DownstreamSession } from './session.js';
 import { SubrequestSession } from './subrequest-session.js';
+import { ignore, isThenable } from './thenable.js';
+import { downstreamWrite } from './downstream-write.js';
+
+const CACHED_WRITE = 'writing a cached response downstream';
 
 /** What the cache phases need from the proxy engine. */
 export interface CacheHost {
@@ -51,10 +55,6 @@ const NOT_MODIFIED_FIELDS = ['cache-control', 'content-location', 'date', 'etag'
 const CLIENT_CONDITIONALS = ['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since', 'if-range', 'range'];
 // How often a request looks up again after a lock it waited on ended (a writer that stored a variant for others).
 const MAX_LOCK_ROUNDS = 3;
-
-function isThenable<T>(r: T | PromiseLike<T>): r is PromiseLike<T> {
-  return typeof (r as PromiseLike<T> | undefined)?.then === 'function';
-}
 
 /** The state of one cached request, from `start` to `finish`. */
 class CacheRequest {
@@ -183,8 +183,6 @@ export class CacheFill {
   }
 }
 
-function ignore(): void {}
-
 /** What an entry weighs for the eviction manager: its body and its stored fields. */
 function entryBytes(meta: CacheMeta, bodyBytes: number): number {
   const headers = meta.response.headers;
@@ -206,17 +204,6 @@ function admit(cache: HttpCache, key: CacheKey, meta: CacheMeta, bodyBytes: numb
     if (isThenable(removed)) Promise.resolve(removed).catch(ignore);
   }
   cache.stats.evicted += victims.length;
-}
-
-/** Awaits a downstream write, typing its failure as the client's. */
-async function downstreamWrite(w: Promise<void>): Promise<void> {
-  try {
-    await w;
-  } catch (e) {
-    const error = toSluiceError(e, 'WriteError', 'writing a cached response downstream');
-    if (error.source === 'Unset') error.intoDown();
-    throw error;
-  }
 }
 
 /** A 304 for `res` (RFC 9110 §15.4.5): the status and the fields that describe the representation. */
@@ -586,9 +573,9 @@ export class ProxyCache<Ctx> {
     }
     session.corkResponse();
     const head = session.writeResponseHeader(res);
-    if (head) await downstreamWrite(head);
+    if (head) await downstreamWrite(head, CACHED_WRITE);
     const end = session.finishResponse(null);
-    if (end) await downstreamWrite(end);
+    if (end) await downstreamWrite(end, CACHED_WRITE);
   }
 
   /**
@@ -662,7 +649,7 @@ export class ProxyCache<Ctx> {
     }
     session.corkResponse();
     const head = session.writeResponseHeader(res);
-    if (head) await downstreamWrite(head);
+    if (head) await downstreamWrite(head, CACHED_WRITE);
     const chunk: BodyChunk | undefined = proxy.responseBodyFilter !== undefined ? { data: null } : undefined;
     if (body !== null) {
       if (Array.isArray(body)) {
@@ -683,11 +670,11 @@ export class ProxyCache<Ctx> {
       await this.filterBody(session, ctx, chunk, true);
       if (chunk.data !== null && (chunk.data as Buffer).length > 0) {
         const w = session.writeResponseBody(chunk.data, false);
-        if (w) await downstreamWrite(w);
+        if (w) await downstreamWrite(w, CACHED_WRITE);
       }
     }
     const end = session.finishResponse(null);
-    if (end) await downstreamWrite(end);
+    if (end) await downstreamWrite(end, CACHED_WRITE);
   }
 
   private async sendPiece(session: DownstreamSession, ctx: Ctx, chunk: BodyChunk | undefined, piece: Buffer): Promise<void> {
@@ -699,7 +686,7 @@ export class ProxyCache<Ctx> {
       if (data === null || data.length === 0) return;
     }
     const w = session.writeResponseBody(data, false);
-    if (w) await downstreamWrite(w);
+    if (w) await downstreamWrite(w, CACHED_WRITE);
   }
 
   private async filterBody(session: DownstreamSession, ctx: Ctx, chunk: BodyChunk, end: boolean): Promise<void> {
