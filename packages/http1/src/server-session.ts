@@ -525,6 +525,8 @@ export class ServerSession extends Http1Session<RequestHeader> {
     }
     this.reader.nextMessage();
     this.request = null;
+    // Between requests no response is under way: a bad next head must still get its error status.
+    this.responseState = R_NONE;
     return true;
   }
 
@@ -537,6 +539,8 @@ export class ServerSession extends Http1Session<RequestHeader> {
     if (this.responseState !== R_DONE || !this.keepAlive || this.closed || !this.reader.complete) return false;
     this.reader.nextMessage();
     this.request = null;
+    // Between requests no response is under way: a bad next head must still get its error status.
+    this.responseState = R_NONE;
     return true;
   }
 

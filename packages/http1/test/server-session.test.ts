@@ -176,6 +176,14 @@ for (const [name, input, status] of bad) {
   });
 }
 
+for (const [name, input, status] of bad) {
+  raw(`malformed after a good request on a kept-alive connection: ${name} -> ${status} and closed`, async ({ srv }) => {
+    const r = await exchange(srv.port, ['GET /first HTTP/1.1\r\nHost: a\r\n\r\n' + input]);
+    assert.equal(statuses(r.data), [200, status], 'the second request gets its error status, not a bare close');
+    assert.ok(r.closed, 'connection closed');
+  });
+}
+
 raw('Host: HTTP/1.0 may omit it; IP literals and ports are valid; requireHost: false accepts a missing one', async ({ srv }) => {
   const r = await exchange(srv.port, ['GET /a HTTP/1.0\r\n\r\n']);
   assert.equal(statuses(r.data), [200]);
