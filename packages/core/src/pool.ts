@@ -52,7 +52,7 @@ export class ConnectionPool {
    * destroyed instead; when the pool is full the least recently released connection is closed.
    */
   put(key: string, stream: Stream, idleTimeoutMs = this.defaultIdleTimeoutMs): void {
-    if (this.sizeLimit === 0 || stream.closed || stream.bufferedChunks > 0 || idleTimeoutMs <= 0) {
+    if (this.sizeLimit === 0 || stream.closed || stream.bufferedChunks > 0 || !(idleTimeoutMs > 0)) {
       stream.destroy();
       return;
     }
@@ -63,8 +63,8 @@ export class ConnectionPool {
     }
     const entry: IdleConnection = { key, stream, timer: undefined };
     // A coarse shared timer (10 ms ticks): arming and cancelling one per request costs a list
-    // insert, not a Node timer.
-    entry.timer = setFastTimeout(this.expireEntry, idleTimeoutMs, entry);
+    // insert, not a Node timer. An infinite idle timeout keeps it until it is evicted or closed.
+    if (idleTimeoutMs !== Infinity) entry.timer = setFastTimeout(this.expireEntry, idleTimeoutMs, entry);
     let list = this.byKey.get(key);
     if (!list) this.byKey.set(key, (list = []));
     list.push(entry);

@@ -53,6 +53,19 @@ pool('idle timeout expires and closes the connection', async () => {
   assert.is(p.get('k'), undefined);
 });
 
+pool('an infinite idle timeout keeps the connection; a NaN one closes it instead of leaking it', async () => {
+  const p = new ConnectionPool();
+  const a = await connect(peer);
+  p.put('k', a, Infinity);
+  assert.is(p.size, 1);
+  assert.is(p.get('k'), a);
+  const b = await connect(peer);
+  p.put('k', b, Number.NaN);
+  assert.is(p.size, 0);
+  assert.ok(b.socket.destroyed, 'not kept, not leaked');
+  a.destroy();
+});
+
 pool('the global size limit evicts the least recently released connection', async () => {
   const p = new ConnectionPool({ sizeLimit: 2 });
   const [a, b, c] = await Promise.all([connect(peer), connect(peer), connect(peer)]);
