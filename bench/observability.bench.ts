@@ -15,10 +15,8 @@
 import { Bench, type Task } from 'tinybench';
 import { HttpPeer, RequestHeader, type Digest } from '@sluice/core';
 import type { Session } from '@sluice/proxy';
-// @sluice/observability and prom-client are not yet dependencies of the bench package: both are
-// imported by path, the package from its built dist/ and prom-client from that package's own copy.
-import { Counter, Histogram, Registry } from '../packages/observability/node_modules/prom-client/index.js';
-import { AccessLog, accessLogEntry, ProxyObservability, RequestTracing, SluiceMetrics } from '../packages/observability/dist/index.js';
+import { Counter, Histogram, Registry } from 'prom-client';
+import { AccessLog, accessLogEntry, ProxyObservability, RequestTracing, SluiceMetrics } from '@sluice/observability';
 
 const BATCH = 1000;
 const METHODS = ['GET', 'GET', 'GET', 'POST', 'HEAD', 'GET', 'PUT', 'GET'];
