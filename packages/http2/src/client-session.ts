@@ -193,6 +193,16 @@ export class Http2Connector {
     return pending;
   }
 
+  /**
+   * An open session to `peer` with a free stream slot now, or undefined when every open one is at the
+   * server's stream limit (or none is open): then {@link Http2Connector.session} makes a new connection.
+   * Synchronous, so a request on a shared connection costs no Promise, and a caller can tell a reused
+   * connection from a new one (as core's `TransportConnector.reusedStream` does for HTTP/1).
+   */
+  reusedSession(peer: HttpPeer | Peer): Http2ClientSession | undefined {
+    return this.reusable(peer.reuseHash());
+  }
+
   /** Open connections to the peer with `reuseHash`. */
   connectionsTo(peer: Peer): number {
     return this.sessions.get(peer.reuseHash())?.length ?? 0;

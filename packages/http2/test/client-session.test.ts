@@ -122,8 +122,16 @@ againstNode('multiplexing stays within the server MAX_CONCURRENT_STREAMS; the co
   const first = await connector.session(peer);
   await new Promise((r) => setTimeout(r, 50)); // the server's SETTINGS arrive
   assert.is(first.availableStreams, 5);
+  assert.is(connector.reusedSession(peer), first, 'an open connection with free streams is reused synchronously');
   const streams = await Promise.all(Array.from({ length: 12 }, (_, i) => connector.request(peer, RequestHeader.build('GET', `/slow/${i}`).insertHeader('Host', 'x'), { endStream: true })));
   assert.is(connector.connectionsTo(peer), 3, 'three connections for 12 streams at 5 each');
+  assert.is(connector.reusedSession(peer)?.availableStreams, 3, 'the third has 3 free streams');
+  const more = await Promise.all(Array.from({ length: 3 }, (_, i) => connector.request(peer, RequestHeader.build('GET', `/slow/more${i}`).insertHeader('Host', 'x'), { endStream: true })));
+  assert.is(connector.reusedSession(peer), undefined, 'every connection at its stream limit: none to reuse');
+  for (const stream of more) {
+    await stream.readResponseHeader();
+    await stream.readBody();
+  }
   const paths = await Promise.all(
     streams.map(async (stream) => {
       await stream.readResponseHeader();

@@ -449,10 +449,15 @@ export class HttpProxy<Ctx> implements ServerApp {
       if (hasClientLeft(session)) throw clientGoneWhileConnecting();
       try {
         if (h2) {
-          reused = this.http2.connectionsTo(peer) > 0;
-          if (!reused && observer !== undefined) connectStarted = performance.now();
-          // A shared connection: a client gone meanwhile only stops waiting for it.
-          h2Session = reused ? await this.http2.session(peer) : await connectWhileClientStays(session, this.http2.session(peer));
+          // Reused only when an open connection has a free stream now: one opened because every open
+          // one is at its stream limit is new (no retry-once treatment, and the client-gone wait).
+          h2Session = this.http2.reusedSession(peer);
+          reused = h2Session !== undefined;
+          if (h2Session === undefined) {
+            if (observer !== undefined) connectStarted = performance.now();
+            // A shared connection: a client gone meanwhile only stops waiting for it.
+            h2Session = await connectWhileClientStays(session, this.http2.session(peer));
+          }
           digest = h2Session.connection.transport.digest;
         } else {
           // The pool is asked synchronously: a reused connection costs no Promise.

@@ -245,4 +245,45 @@ up('an upstream that resets the stream mid-response aborts the downstream respon
   }
 });
 
+up('an h2 connection opened because the open one is at its stream limit is reported new, not reused', async (ctx) => {
+  // The origin allows one stream per connection and holds each response until it is told to answer.
+  const waiting: Array<() => void> = [];
+  let arrived: () => void = () => {};
+  const origin = await startH2Origin(
+    (req, res) => {
+      waiting.push(() => res.end(`${req.url} on ${origin.sessions.indexOf(req.stream.session as import('node:http2').ServerHttp2Session)}`));
+      arrived();
+    },
+    undefined,
+    false,
+    { maxConcurrentStreams: 1 },
+  );
+  const reusedSeen: boolean[] = [];
+  try {
+    const p = await startProxy({ newCtx: () => null, upstreamPeer: () => peerOf(origin.port, { alpn: 'h2' }), connectedToUpstream: (_s, reused) => void reusedSeen.push(reused) });
+    ctx.proxies.push(p);
+    const agent = new Agent({ keepAlive: true });
+    const nextArrival = () => new Promise<void>((r) => (arrived = r));
+    let seen = nextArrival();
+    const first = request(p.port, { path: '/first', agent });
+    await seen; // its connection is open and its one stream taken
+    seen = nextArrival();
+    const second = request(p.port, { path: '/second', agent });
+    await seen;
+    for (const answer of waiting.splice(0)) answer();
+    assert.is((await first).body.toString(), '/first on 0');
+    assert.is((await second).body.toString(), '/second on 1', 'the second request needed a second connection');
+    assert.equal(reusedSeen, [false, false], 'a connection opened because the other was full is new');
+    seen = nextArrival();
+    const third = request(p.port, { path: '/third', agent });
+    await seen;
+    for (const answer of waiting.splice(0)) answer();
+    assert.match((await third).body.toString(), /^\/third on [01]$/);
+    assert.equal(reusedSeen, [false, false, true], 'a free stream on an open connection is reused');
+    agent.destroy();
+  } finally {
+    await origin.close();
+  }
+});
+
 up.run();

@@ -1,7 +1,7 @@
 // HTTP/2 peers for proxy tests: node:http2 origins (h2c and TLS), a node:http2 client, a test certificate.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { connect, createSecureServer, createServer, type ClientHttp2Session, type Http2SecureServer, type Http2Server, type Http2ServerRequest, type Http2ServerResponse, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Session } from 'node:http2';
+import { connect, createSecureServer, createServer, type ClientHttp2Session, type Http2SecureServer, type Http2Server, type Http2ServerRequest, type Http2ServerResponse, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Session, type Settings } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,9 +36,9 @@ export interface H2Origin {
 
 type Handler = (req: Http2ServerRequest, res: Http2ServerResponse) => void;
 
-/** A node:http2 origin on 127.0.0.1 port 0: h2c, or TLS (with `allowHTTP1` when `http1` is set). */
-export async function startH2Origin(handler: Handler, tls?: TestCert, http1 = false): Promise<H2Origin> {
-  const server: Http2Server | Http2SecureServer = tls === undefined ? createServer(handler) : createSecureServer({ cert: tls.cert, key: tls.key, allowHTTP1: http1 }, handler);
+/** A node:http2 origin on 127.0.0.1 port 0: h2c, or TLS (with `allowHTTP1` when `http1` is set); `settings` it announces. */
+export async function startH2Origin(handler: Handler, tls?: TestCert, http1 = false, settings: Settings = {}): Promise<H2Origin> {
+  const server: Http2Server | Http2SecureServer = tls === undefined ? createServer({ settings }, handler) : createSecureServer({ cert: tls.cert, key: tls.key, allowHTTP1: http1, settings }, handler);
   const origin: H2Origin = {
     port: 0,
     sessions: [],
