@@ -431,9 +431,17 @@ export class HttpProxy<Ctx> implements ServerApp {
     const observer = this.observer;
     let retries = 0;
     let fresh = false;
+    // An 'h2h1' peer whose ALPN chose HTTP/1.1: the same attempt goes on with it, not picked again.
+    let sameAttempt: HttpPeer | undefined;
     for (;;) {
-      let peer = proxy.upstreamPeer(session, ctx);
-      if (isThenable(peer)) peer = await peer;
+      let peer: HttpPeer;
+      if (sameAttempt !== undefined) {
+        peer = sameAttempt;
+        sameAttempt = undefined;
+      } else {
+        const picked = proxy.upstreamPeer(session, ctx);
+        peer = isThenable(picked) ? await picked : picked;
+      }
       let h2 = this.speaksHttp2(peer);
       if (h2 && session.isUpgradeRequest) {
         peer = upgradablePeer(peer);
@@ -477,6 +485,7 @@ export class HttpProxy<Ctx> implements ServerApp {
           // ALPN chose HTTP/1.1: remembered, and this attempt goes on over HTTP/1.1 (not a retry).
           if (this.h1Peers.size >= MAX_H1_PEERS) this.h1Peers.clear();
           this.h1Peers.add(peer.reuseHash());
+          sameAttempt = peer;
           continue;
         }
         // The client left while the connection opened: nothing to answer, nor to retry for.

@@ -286,4 +286,31 @@ up('an h2 connection opened because the open one is at its stream limit is repor
   }
 });
 
+up("an 'h2h1' peer whose origin picks http/1.1 goes on with the same peer: upstreamPeer runs once per request, no retry spent", async (ctx) => {
+  const port = (ctx.h1tls.address() as AddressInfo).port;
+  let picks = 0;
+  const errors: string[] = [];
+  const p = await startProxy(
+    {
+      newCtx: () => null,
+      upstreamPeer: () => {
+        picks++;
+        return new HttpPeer(`127.0.0.1:${port}`, true, 'localhost', { ca: ctx.cert.cert, alpn: 'h2h1' });
+      },
+      errorWhileProxy: (_peer, _s, e) => (errors.push(e.message), e),
+    },
+    { maxRetries: 0 },
+  );
+  ctx.proxies.push(p);
+  const agent = new Agent({ keepAlive: false });
+  const r = await request(p.port, { path: '/once', agent });
+  assert.is(r.status, 200);
+  assert.match(r.body.toString(), /^h1 origin 1\.1 TLSSocket/);
+  assert.is(picks, 1, 'the ALPN fallback does not pick the peer again');
+  const again = await request(p.port, { path: '/remembered', agent });
+  assert.is(again.status, 200);
+  assert.is(picks, 2, 'the next request picks once and goes to HTTP/1.1 directly');
+  assert.equal(errors, []);
+});
+
 up.run();
