@@ -87,7 +87,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * Opens a new connection to `peer`: TCP bounded by `connectionTimeoutMs`, then TLS for TLS peers, the
  * whole bounded by `totalConnectionTimeoutMs`; `defaults` bound what the peer's options leave unset.
  * `signal` abandons the attempt: the socket is destroyed at once, in either phase, and the attempt
- * rejects as that phase's failure (cause `ABORT_ERR`).
+ * rejects as that phase's failure (cause `ABORT_ERR`). It is listened to only until the connect
+ * settles: an abort after that leaves the connection alone.
  * @throws SluiceError `ConnectTimedout`, `ConnectRefused`, `ConnectNoRoute`, `ConnectError`,
  *   `TLSHandshakeTimedout`, `TLSHandshakeFailure` (source Upstream).
  */
@@ -98,7 +99,15 @@ export async function connect(peer: Peer, tlsUpgrade: TlsUpgrade = defaultTlsUpg
   const totalMs = o.totalConnectionTimeoutMs ?? (o.connectionTimeoutMs === undefined ? defaults.totalConnectionTimeoutMs : Math.max(defaults.totalConnectionTimeoutMs, o.connectionTimeoutMs));
   const started = performance.now();
   const a = peer.address;
-  const socket = 'path' in a ? netConnect({ path: a.path, signal }) : netConnect({ host: a.host, port: a.port, localAddress: o.bindTo, noDelay: o.noDelay !== false, signal });
+  const socket = 'path' in a ? netConnect({ path: a.path }) : netConnect({ host: a.host, port: a.port, localAddress: o.bindTo, noDelay: o.noDelay !== false });
+  // Not net.connect's own `signal`: it stays on the socket for its life, and an abort after the connect
+  // would destroy a live (possibly pooled) connection. Ours is removed once the connect settles.
+  let onAbort: (() => void) | undefined;
+  if (signal !== undefined) {
+    onAbort = () => socket.destroy(abortError(signal));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  }
   let timer: NodeJS.Timeout | undefined;
   let phase: 'tcp' | 'tls' = 'tcp';
   const deadline = (ms: number, what: string) =>
@@ -133,7 +142,14 @@ export async function connect(peer: Peer, tlsUpgrade: TlsUpgrade = defaultTlsUpg
     clearTimeout(timer);
     socket.destroy();
     throw connectError(e, peer, phase);
+  } finally {
+    if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
   }
+}
+
+/** The error an aborted connect destroys its socket with (Node's `AbortError` shape: code `ABORT_ERR`). */
+function abortError(signal: AbortSignal): Error {
+  return Object.assign(new Error('the connect was aborted', { cause: signal.reason }), { name: 'AbortError', code: 'ABORT_ERR' });
 }
 
 /** Options for {@link TransportConnector}. */

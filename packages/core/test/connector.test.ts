@@ -1,6 +1,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createServer } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer as createTlsServer } from 'node:tls';
 import { once } from 'node:events';
 import { DEFAULT_CONNECTION_TIMEOUT_MS, DEFAULT_TOTAL_CONNECTION_TIMEOUT_MS, HttpPeer, Peer, SluiceError, TransportConnector, connect, parsePeerAddress } from '../src/index.js';
 import { blackholeListener, tcpServer } from './helpers/net.js';
@@ -169,6 +174,33 @@ conn('an aborted signal abandons the connect in either phase at once, far before
   } finally {
     hole.stop();
     await srv.close();
+  }
+});
+
+conn('a signal aborted after the connect succeeded leaves the connection alone (TCP and TLS)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'core-connect-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
+  const cert = readFileSync(join(dir, 'cert.pem'));
+  const echo = (s: Socket) => s.on('data', (d: Buffer) => s.write(d)).on('error', () => {});
+  const plain = await tcpServer(echo);
+  const secure = createTlsServer({ key: readFileSync(join(dir, 'key.pem')), cert }, echo);
+  secure.listen(0, '127.0.0.1');
+  await once(secure, 'listening');
+  try {
+    const peers = [new Peer(`127.0.0.1:${plain.port}`), new Peer(`127.0.0.1:${(secure.address() as AddressInfo).port}`, true, 'localhost', { ca: cert })];
+    for (const peer of peers) {
+      const attempt = new AbortController();
+      const stream = await connect(peer, undefined, undefined, attempt.signal);
+      attempt.abort();
+      await new Promise((r) => setImmediate(r)); // a destroy would have happened by now
+      assert.not.ok(stream.socket.destroyed, `${peer}: the socket outlives the abort`);
+      await stream.write(Buffer.from('still here'));
+      assert.is((await stream.read())?.toString(), 'still here', `${peer}: and still carries bytes`);
+      stream.destroy();
+    }
+  } finally {
+    await plain.close();
+    await new Promise<void>((r) => secure.close(() => r()));
   }
 });
 
