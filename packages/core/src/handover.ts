@@ -36,14 +36,20 @@ export function takeSuccessorRole(): boolean {
   return successor;
 }
 
-/** Where a starting service looks for a listener to inherit, by endpoint key (`tcp 127.0.0.1:80`). */
+/** Where a starting service looks for a listener to inherit, by endpoint key (`proxy: tcp 127.0.0.1:80`). */
 export interface ListenerSource {
+  /** The listener under `key`; each key is handed out once (undefined after that). */
   take(key: string): Promise<ListenerHandle | undefined>;
 }
 
 /** The successor's side: listeners come from the parent over the IPC channel. */
 export class ParentListeners implements ListenerSource {
   private readonly waiting = new Map<string, (handle: ListenerHandle | undefined) => void>();
+  /**
+   * Keys already asked for: one socket must not serve two endpoints. It matters for the fallback to
+   * a predecessor's label-only keys, which two services on the same address would both ask for.
+   */
+  private readonly asked = new Set<string>();
 
   constructor() {
     process.on('message', (m: unknown, handle: unknown) => {
@@ -60,6 +66,8 @@ export class ParentListeners implements ListenerSource {
   }
 
   take(key: string): Promise<ListenerHandle | undefined> {
+    if (this.asked.has(key)) return Promise.resolve(undefined);
+    this.asked.add(key);
     return new Promise((resolve) => {
       this.waiting.set(key, resolve);
       process.send!({ sluice: 'listener?', key } satisfies HandoverMessage);

@@ -64,6 +64,17 @@ interface Endpoint {
 }
 
 /**
+ * The listener a predecessor hands over for `endpoint`, if any. Builds up to @sluice/core 0.1.0 keyed
+ * listeners by label alone (`tcp 127.0.0.1:80`, no service name); asking for that key when the new
+ * one is missing lets the first upgrade from such a build keep its sockets instead of rebinding the
+ * port. Kept for one release: remove in the release after next.
+ */
+async function inheritedListener(endpoint: Endpoint, inherit: ListenerSource | undefined): Promise<ListenerHandle | undefined> {
+  if (!inherit) return undefined;
+  return (await inherit.take(endpoint.key)) ?? (await inherit.take(endpoint.label));
+}
+
+/**
  * A service that accepts connections on any number of endpoints (TCP, Unix sockets, TLS) and hands
  * each to its {@link ServerApp}. A failing connection handler is logged and its connection closed;
  * the service keeps serving.
@@ -208,7 +219,7 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
   async bindHandles(inherit?: ListenerSource): Promise<Map<string, ListenerHandle>> {
     const out = new Map<string, ListenerHandle>();
     for (const endpoint of this.endpoints) {
-      const handle = (await inherit?.take(endpoint.key)) ?? (await endpoint.bind());
+      const handle = (await inheritedListener(endpoint, inherit)) ?? (await endpoint.bind());
       this.bound.push({ handle, endpoint });
       out.set(endpoint.key, handle);
     }
@@ -225,7 +236,7 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
     const onSocket = (socket: Socket, unixPath?: string) => this.accept(socket, unixPath, shutdown, log);
     try {
       for (const endpoint of this.endpoints) {
-        const inherited = await inherit?.take(endpoint.key);
+        const inherited = await inheritedListener(endpoint, inherit);
         if (inherited) log.info(`${this.name}: took over ${endpoint.label} from the previous process`);
         this.servers.push(await endpoint.listen(onSocket, log, inherited));
       }

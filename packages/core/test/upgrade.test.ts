@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fixture, runTs, waitFor } from './helpers/child.js';
 import { alive, load, request, until } from './helpers/load.js';
+import { bindTcpHandle, closeHandle, handleAddress } from '../src/listener-handle.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-upgrade-'));
 
@@ -155,6 +156,37 @@ upgrade('a TLS endpoint is handed over too: TLS clients keep being served across
     running = false;
     await Promise.all(loops);
     killIfAlive(pid, successor);
+  }
+});
+
+upgrade('a predecessor that keys its listeners by label alone (core 0.1.0) hands them over all the same', async () => {
+  const conf = join(dir, 'legacy.yaml');
+  writeFileSync(conf, 'version: 1\ngrace_period_seconds: 5\n');
+  const handle = await bindTcpHandle('127.0.0.1', 0);
+  const port = handleAddress(handle)!.port;
+  // This test plays the old build: the hand-over protocol's messages, its listener keyed by label.
+  const legacy = new Map([[`tcp 127.0.0.1:${port}`, handle]]);
+  const run = runTs(fixture('slow-server.ts'), ['-c', conf], { SLOW_MS: '10', LISTEN: `127.0.0.1:${port}`, SLUICE_SUCCESSOR: '1' }, true);
+  const asked: string[] = [];
+  let ready = false;
+  run.child.on('message', (m: { sluice: string; key: string }) => {
+    if (m.sluice === 'ready') ready = true;
+    if (m.sluice !== 'listener?') return;
+    asked.push(m.key);
+    const found = legacy.get(m.key);
+    if (found) run.child.send({ sluice: 'listener', key: m.key }, found as Parameters<typeof run.child.send>[1]);
+    else run.child.send({ sluice: 'listener', key: m.key, missing: true });
+  });
+  try {
+    await waitFor(run.output, /listening \d+ pid \d+/);
+    await until(() => ready);
+    assert.equal(asked, [`slow: tcp 127.0.0.1:${port}`, `tcp 127.0.0.1:${port}`], 'the new key first, then the old one');
+    assert.match(run.output(), `took over tcp 127.0.0.1:${port}`);
+    assert.ok(await request(port, 'legacy'), 'the successor serves on the inherited socket');
+  } finally {
+    run.child.kill('SIGTERM');
+    await run.exited;
+    closeHandle(handle);
   }
 });
 

@@ -3,9 +3,9 @@ import { fileURLToPath } from 'node:url';
 
 export const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
-/** A Node child running a TypeScript file with tsx, with its output collected. */
-export function runTs(file: string, args: string[] = [], env: Record<string, string> = {}): { child: ChildProcess; output: () => string; exited: Promise<{ code: number | null; signal: string | null }> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** A Node child running a TypeScript file with tsx, with its output collected (and an IPC channel when `ipc`). */
+export function runTs(file: string, args: string[] = [], env: Record<string, string> = {}, ipc = false): { child: ChildProcess; output: () => string; exited: Promise<{ code: number | null; signal: string | null }> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], { env: { ...process.env, ...env }, stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
