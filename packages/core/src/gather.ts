@@ -10,7 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 type Handler = () => unknown;
 
 type GatherMessage =
-  | { sluice: 'gather'; topic: string; id: number }
+  | { sluice: 'gather'; topic: string; id: number; timeoutMs?: number }
   | { sluice: 'gathered'; id: number; results: unknown[] }
   | { sluice: 'collect'; topic: string; id: number }
   | { sluice: 'collected'; id: number; ok: boolean; result?: unknown };
@@ -68,7 +68,7 @@ export async function gatherFromWorkers(topic: string, timeoutMs = 5000): Promis
       clearTimeout(timer);
       resolve(results);
     });
-    process.send!({ sluice: 'gather', topic, id } satisfies GatherMessage);
+    process.send!({ sluice: 'gather', topic, id, timeoutMs } satisfies GatherMessage);
   });
 }
 
@@ -90,10 +90,13 @@ export function serveGatherInWorker(): void {
 
 /**
  * In a supervisor: relays a worker's gather request to every worker in `workers()` and sends the
- * answers back to the one who asked.
+ * answers back to the one who asked, after the asker's `timeoutMs` at the latest (`defaultTimeoutMs`
+ * when the request names none). Returns whether `message` was a gather request.
  */
-export function relayGather(from: ChildProcess, message: unknown, workers: () => ChildProcess[], timeoutMs = 5000): boolean {
+export function relayGather(from: ChildProcess, message: unknown, workers: () => ChildProcess[], defaultTimeoutMs = 5000): boolean {
   if (!isGatherMessage(message) || message.sluice !== 'gather') return false;
+  const asked = message.timeoutMs;
+  const timeoutMs = typeof asked === 'number' && asked >= 0 && asked <= 2 ** 31 - 1 ? asked : defaultTimeoutMs;
   const targets = workers().filter((w) => w.connected);
   const results: unknown[] = [];
   let pending = targets.length;
