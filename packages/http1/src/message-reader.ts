@@ -72,6 +72,8 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
   /** One interval ticks every deadline of this reader (see DEADLINE_STEPS). */
   private timer: NodeJS.Timeout | null = null;
   private stepMs = 0;
+  /** The step the armed deadline asks for; the interval widens to it at its next tick (see arm). */
+  private armedStepMs = 0;
   private timerArmed = false;
   /** Ticks left before the armed deadline passes. */
   private stepsLeft = 0;
@@ -346,6 +348,9 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
     this.timedOut = false;
     if (timeoutMs === undefined) return;
     const step = Math.max(1, Math.floor(timeoutMs / DEADLINE_STEPS));
+    // A shorter step starts now, or the deadline would pass late. A longer one waits for the next
+    // tick (onTick), so a short wait after a short deadline (a head that arrives at once) moves no timer.
+    this.armedStepMs = step;
     if (this.timer === null || step < this.stepMs) {
       if (this.timer !== null) clearInterval(this.timer);
       this.stepMs = step;
@@ -364,11 +369,29 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
       this.timer = null;
       return;
     }
-    if (--this.stepsLeft > 0) return;
+    if (--this.stepsLeft > 0) {
+      if (this.armedStepMs > this.stepMs) this.widenStep();
+      return;
+    }
     this.timerArmed = false;
     this.timedOut = true;
     this.wake();
   };
+
+  /** A long deadline armed after a short one: tick at its own step, still passing no earlier. */
+  private widenStep(): void {
+    const remainingMs = this.stepsLeft * this.stepMs;
+    clearInterval(this.timer!);
+    this.stepMs = this.armedStepMs;
+    this.timer = setInterval(this.onTick, this.stepMs);
+    this.timer.unref();
+    this.stepsLeft = Math.ceil(remainingMs / this.stepMs);
+  }
+
+  /** How often the deadline interval ticks now (ms); 0 when none runs. For tests. */
+  get deadlineStepMs(): number {
+    return this.timer === null ? 0 : this.stepMs;
+  }
 
   /**
    * The next piece of body, or null at its end.
