@@ -3,6 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { run, waitFor } from './helpers/child.js';
 
 const main = fileURLToPath(new URL('../caching-proxy/main.ts', import.meta.url));
 
@@ -16,27 +17,14 @@ function curl(args: string[]): Promise<string> {
   });
 }
 
-const test = suite<{ child?: ChildProcess; base: string; output: string }>('examples/caching-proxy');
+const test = suite<{ child?: ChildProcess; base: string; output: () => string }>('examples/caching-proxy');
 
 test.before(async (ctx) => {
-  ctx.output = '';
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', main, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    ctx.child = child;
-    const timer = setTimeout(() => reject(new Error(`did not start: ${ctx.output}`)), 15_000);
-    const onData = (d: Buffer) => {
-      ctx.output += d.toString();
-      const m = /caching proxy on (http:\/\/\S+)/.exec(ctx.output);
-      if (m !== null && /cache-stats/.test(ctx.output)) {
-        clearTimeout(timer);
-        ctx.base = m[1];
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`exited ${code}: ${ctx.output}`)));
-  });
+  const proxy = run(process.execPath, ['--import', 'tsx', main, '--listen', '127.0.0.1:0']);
+  ctx.child = proxy.child;
+  ctx.output = proxy.output;
+  ctx.base = (await waitFor(proxy.output, /caching proxy on (http:\/\/\S+)/, 15_000))[1];
+  await waitFor(proxy.output, /cache-stats/, 15_000);
 });
 
 test.after(async (ctx) => {
@@ -49,8 +37,8 @@ test.after(async (ctx) => {
 });
 
 test('embedded origin: the second request is a hit with Age; PURGE removes it; stats count it all', async (ctx) => {
-  assert.match(ctx.output, /embedded origin: 127\.0\.0\.1:\d+/);
-  assert.match(ctx.output, /curl -i -X PURGE/);
+  assert.match(ctx.output(), /embedded origin: 127\.0\.0\.1:\d+/);
+  assert.match(ctx.output(), /curl -i -X PURGE/);
   const first = await curl(['-i', ctx.base + '/']);
   const second = await curl(['-i', ctx.base + '/']);
   const stamp = (r: string) => /origin response #\d+/.exec(r)?.[0];

@@ -1,29 +1,19 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { run, waitFor } from './helpers/child.js';
 
 const main = (name: string) => fileURLToPath(new URL(`../${name}/main.ts`, import.meta.url));
 
 /** Starts an example on a free port and returns it with the address it printed. */
 async function start(name: string): Promise<{ child: ChildProcess; port: number; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', main(name)], {
-    env: { ...process.env, LISTEN: '127.0.0.1:0', LISTEN_UDS: `/tmp/sluice-example-${process.pid}.sock` },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const end = Date.now() + 20000;
-  let m: RegExpExecArray | null;
-  while (!(m = /listening on 127\.0\.0\.1:(\d+)/.exec(out))) {
-    if (Date.now() > end || child.exitCode !== null) throw new Error(`${name} did not start:\n${out}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return { child, port: Number(m[1]), output: () => out };
+  const example = run(process.execPath, ['--import', 'tsx', main(name)], { env: { LISTEN: '127.0.0.1:0', LISTEN_UDS: `/tmp/sluice-example-${process.pid}.sock` } });
+  const m = await waitFor(example.output, /listening on 127\.0\.0\.1:(\d+)/, 20_000);
+  return { ...example, port: Number(m[1]) };
 }
 
 const examples = suite('core examples');

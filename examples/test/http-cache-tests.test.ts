@@ -12,6 +12,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { run, waitFor } from './helpers/child.js';
 
 const examples = fileURLToPath(new URL('../', import.meta.url));
 const suiteDir = join(examples, 'node_modules', 'http-cache-tests');
@@ -59,27 +60,9 @@ function freePort(): Promise<number> {
 
 /** Starts a child and resolves with the first match of `ready` in its output. */
 function start(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }, ready: RegExp): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start: ${output}`)), 20_000);
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      const m = ready.exec(output);
-      if (m !== null) {
-        clearTimeout(timer);
-        child.stdout!.off('data', onData);
-        child.stderr!.off('data', onData);
-        child.stdout!.resume();
-        child.stderr!.resume();
-        resolve(m);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}): ${output}`)));
-  });
+  const started = run(process.execPath, args, options);
+  children.push(started.child);
+  return waitFor(started.output, ready, 20_000);
 }
 
 /** Runs the suite's client against `base`; resolves with its JSON results. */

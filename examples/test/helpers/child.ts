@@ -21,9 +21,9 @@ export async function until(what: string, cond: () => boolean, ms = 30_000): Pro
   }
 }
 
-/** A child process with its stdout and stderr collected. */
-export function run(command: string, args: string[]): { child: ChildProcess; output: () => string } {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+/** A child process with its stdout and stderr collected; `env` adds to this process's environment. */
+export function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): { child: ChildProcess; output: () => string } {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', ...options.env } });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
