@@ -6,14 +6,14 @@
 // Sluice's RSS growth over N distinct small objects (nginx keeps bodies in files, so only its
 // keys_zone would compare; not measured).
 //   cd bench && node --import tsx proxy-cache.bench.ts      (needs wrk and nginx; ROUNDS, SECONDS, OBJECTS)
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, rssMb, waitForPort } from './lib/proc.js';
-import { startPinnedServer, wrk, type WrkResult } from './lib/wrk.js';
+import { startNginxWith, startPinnedServer, wrk, type WrkResult } from './lib/wrk.js';
 
 const SERVE_FILE = join(dirname(fileURLToPath(import.meta.url)), '.bench-out', 'proxy-cache-serve.mjs');
 
@@ -54,16 +54,6 @@ await service.readiness.ready;
 process.stdout.write('PORT ' + service.addresses[0].port + '\\n');
 `;
 
-function nginx(dir: string, name: string, cpu: number, body: string): { port: number; child: ChildProcess } {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const conf = join(dir, `${name}.conf`);
-  writeFileSync(conf, `worker_processes 1; master_process off; daemon off; pid ${dir}/${name}.pid; error_log ${dir}/${name}-error.log;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000; ${body.replaceAll('PORT', String(port))} }\n`);
-  const child = spawn('taskset', ['-c', String(cpu), 'nginx', '-p', dir, '-c', conf], { stdio: 'ignore' });
-  return { port, child };
-}
-
 function startSluice(originPort: number, mode = 'cache'): Promise<{ child: ChildProcess; port: number }> {
   return startPinnedServer(SERVE_FILE, [String(originPort), mode], `the caching proxy (${mode})`);
 }
@@ -90,14 +80,14 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, '64k.bin'), Buffer.alloc(64 * 1024, 'a'), { mode: 0o644 });
   mkdirSync(join(dir, 'cache'), { mode: 0o777 });
   chmodSync(dir, 0o777); // nginx's worker may run as another user
-  const origin = nginx(dir, 'origin', 1, `server { listen 127.0.0.1:PORT;
+  const origin = startNginxWith(dir, 'origin', 1, `server { listen 127.0.0.1:PORT;
     location = /small { add_header Cache-Control "max-age=3600"; return 200 "hello, cache\\n"; }
     location /obj/ { add_header Cache-Control "max-age=3600"; return 200 "object $uri, a small cached response body\\n"; }
-    location = /64k { add_header Cache-Control "max-age=3600"; alias ${dir}/64k.bin; } }`);
+    location = /64k { add_header Cache-Control "max-age=3600"; alias ${dir}/64k.bin; } }`, { masterProcess: false });
   await waitForPort(origin.port, 'nginx');
-  const peer = nginx(dir, 'proxy-cache', 0, `proxy_cache_path ${dir}/cache keys_zone=bench:64m max_size=1g inactive=1h use_temp_path=off;
+  const peer = startNginxWith(dir, 'proxy-cache', 0, `proxy_cache_path ${dir}/cache keys_zone=bench:64m max_size=1g inactive=1h use_temp_path=off;
     upstream origin { server 127.0.0.1:${origin.port}; keepalive 64; }
-    server { listen 127.0.0.1:PORT; location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_cache bench; } }`);
+    server { listen 127.0.0.1:PORT; location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_cache bench; } }`, { masterProcess: false });
   await waitForPort(peer.port, 'nginx');
   const sluice = await startSluice(origin.port);
   const plain = await startSluice(origin.port, 'nocache');

@@ -4,13 +4,13 @@
 // Each proxy runs in its own process pinned to CPU 0 (h2load and nginx share CPU 1); rounds are
 // interleaved; medians are reported with the spread.
 //   cd bench && node --import tsx proxy-h2.bench.ts        (needs h2load, nginx and openssl on PATH)
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuMs, median, peakRssMb, waitForPort } from './lib/proc.js';
-import { startPinnedServer } from './lib/wrk.js';
+import { startNginxWith, startPinnedServer, type NginxProcess } from './lib/wrk.js';
 
 const KINDS = ['sluice', 'node:http2 + undici', 'sluice, h2c upstream'] as const;
 type Kind = (typeof KINDS)[number];
@@ -88,21 +88,16 @@ function h2load(port: number, requests: number, pid?: number): H2loadResult {
   return { rps, succeeded, total, cpuUsPerRequest: ((cpuMs(pid) - before) * 1000) / succeeded };
 }
 
-function startNginx(dir: string): { port: number; stop: () => void } {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  writeFileSync(
-    join(dir, 'nginx.conf'),
-    `worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:${port}; location / { return 200 "ok\\n"; } }
-  server { listen 127.0.0.1:${port + 1} http2; http2_max_concurrent_streams 128; location / { return 200 "ok\\n"; } } }\n`,
+/** nginx answering `return 200` over HTTP/1.1 on its port and over h2c on the next (see startNginxWith). */
+function startNginx(dir: string): NginxProcess {
+  return startNginxWith(
+    dir,
+    'nginx',
+    1,
+    `server { listen 127.0.0.1:PORT; location / { return 200 "ok\\n"; } }
+  server { listen 127.0.0.1:PORT2 http2; http2_max_concurrent_streams 128; location / { return 200 "ok\\n"; } }`,
   );
-  chmodSync(dir, 0o755);
-  const child = spawn('taskset', ['-c', '1', 'nginx', '-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
-  return { port, stop: () => child.kill('SIGTERM') };
 }
-
 
 function startProxy(kind: Kind, originPort: number, certFile: string, keyFile: string): Promise<{ child: ChildProcess; port: number }> {
   return startPinnedServer(SERVE_FILE, [kind, String(originPort), certFile, keyFile], kind);

@@ -1,6 +1,6 @@
 // wrk against a server process, and nginx as an origin, for the process-level HTTP benchmarks.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpuMs } from './proc.js';
 
@@ -30,21 +30,39 @@ export function wrk(port: number, seconds: number, pid?: number, path = '/', con
   return { rps, p99Ms, cpuUsPerRequest, mbPerSecond };
 }
 
-/** nginx pinned to CPU 1 on a random port: `return 200 "ok"` at `/`, 64 KiB and 1 MiB files under `/files/`. */
-export function startNginx(dir: string): { port: number; stop: () => void } {
+/** A running nginx: `port` is the one its configuration's `PORT` became, `child` the process. */
+export interface NginxProcess {
+  port: number;
+  child: ChildProcess;
+  stop: () => void;
+}
+
+/**
+ * nginx pinned to CPU `cpu` with one worker, `httpBody` as its `http` block (after `access_log off`
+ * and unlimited keep-alive requests), written to `<dir>/<name>.conf`. `PORT` in it becomes a random
+ * port (nginx cannot report one it picked) and `PORT2` the next one. With `masterProcess: false` the
+ * process is the worker itself, so its CPU time is nginx's.
+ */
+export function startNginxWith(dir: string, name: string, cpu: number, httpBody: string, options: { masterProcess?: boolean } = {}): NginxProcess {
   const port = 20000 + Math.floor(Math.random() * 20000);
+  const conf = join(dir, `${name}.conf`);
   writeFileSync(
-    join(dir, 'nginx.conf'),
-    `worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
+    conf,
+    `worker_processes 1;${options.masterProcess === false ? ' master_process off;' : ''} daemon off; pid ${dir}/${name}.pid; error_log ${dir}/${name}-error.log;
 events { worker_connections 4096; }
 http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:${port}; location / { return 200 "ok\\n"; } location /files/ { alias ${dir}/; } } }\n`,
+  ${httpBody.replaceAll('PORT2', String(port + 1)).replaceAll('PORT', String(port))} }\n`,
   );
+  chmodSync(dir, (statSync(dir).mode & 0o777) | 0o755); // nginx's workers run as another user
+  const child = spawn('taskset', ['-c', String(cpu), 'nginx', '-p', dir, '-c', conf], { stdio: 'ignore' });
+  return { port, child, stop: () => child.kill('SIGTERM') };
+}
+
+/** nginx pinned to CPU 1 on a random port: `return 200 "ok"` at `/`, 64 KiB and 1 MiB files under `/files/`. */
+export function startNginx(dir: string): NginxProcess {
   writeFileSync(join(dir, '64k.bin'), Buffer.alloc(64 * 1024, 'a'), { mode: 0o644 });
   writeFileSync(join(dir, '1m.bin'), Buffer.alloc(1024 * 1024, 'b'), { mode: 0o644 });
-  chmodSync(dir, 0o755); // nginx's workers run as another user
-  const child = spawn('taskset', ['-c', '1', 'nginx', '-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
-  return { port, stop: () => child.kill('SIGTERM') };
+  return startNginxWith(dir, 'nginx', 1, `server { listen 127.0.0.1:PORT; location / { return 200 "ok\\n"; } location /files/ { alias ${dir}/; } }`);
 }
 
 /**
@@ -52,28 +70,26 @@ http { access_log off; keepalive_requests 1000000;
  * front of `originPort`, with upstream keep-alive (`keepalive 128`). `workerPid` is its one worker,
  * whose CPU time is the proxy's.
  */
-export async function startNginxProxy(dir: string, originPort: number): Promise<{ port: number; workerPid: number; stop: () => void }> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  writeFileSync(
-    join(dir, 'nginx-proxy.conf'),
-    `worker_processes 1; daemon off; pid ${dir}/nginx-proxy.pid; error_log ${dir}/error-proxy.log;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000;
-  upstream origin { server 127.0.0.1:${originPort}; keepalive 128; keepalive_requests 1000000; }
-  server { listen 127.0.0.1:${port};
-    location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering on; } } }\n`,
+export async function startNginxProxy(dir: string, originPort: number): Promise<NginxProcess & { workerPid: number }> {
+  const nginx = startNginxWith(
+    dir,
+    'nginx-proxy',
+    0,
+    `upstream origin { server 127.0.0.1:${originPort}; keepalive 128; keepalive_requests 1000000; }
+  server { listen 127.0.0.1:PORT;
+    location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering on; } }`,
   );
-  const child = spawn('taskset', ['-c', '0', 'nginx', '-p', dir, '-c', join(dir, 'nginx-proxy.conf')], { stdio: 'ignore' });
+  const { pid } = nginx.child;
   let workerPid = NaN;
   for (let i = 0; i < 100 && !(workerPid > 0); i++) {
     await new Promise((r) => setTimeout(r, 50));
     try {
-      workerPid = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ')[0]);
+      workerPid = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ')[0]);
     } catch {
       // not started yet
     }
   }
-  return { port, workerPid, stop: () => child.kill('SIGTERM') };
+  return { ...nginx, workerPid };
 }
 
 /**
