@@ -29,6 +29,7 @@ export function serializeResponseHead(res: ResponseHeader, extraFields = ''): st
 }
 
 let dateText: string | null = null;
+let dateLineText = '';
 
 function forgetDate(): void {
   dateText = null;
@@ -42,9 +43,16 @@ export function httpDateNow(): string {
   if (dateText === null) {
     const now = new Date();
     dateText = now.toUTCString();
+    dateLineText = 'Date: ' + dateText + '\r\n';
     setTimeout(forgetDate, 1000 - now.getMilliseconds()).unref();
   }
   return dateText;
+}
+
+/** `Date: <now>` and CRLF, for a head's extra fields: built with {@link httpDateNow}'s text, as often. */
+export function httpDateFieldLine(): string {
+  if (dateText === null) httpDateNow();
+  return dateLineText;
 }
 
 /** One head as bytes (Latin-1, so obs-text in values survives byte for byte). */

@@ -7,7 +7,7 @@ import { H1ParseError, H1_ERRORS } from './error.js';
 import { frameResponse, responseHasBody } from './framing.js';
 import type { PeerEndListener } from './message-reader.js';
 import type { BodyFraming } from './parser.js';
-import { headBytes, httpDateNow, serializeResponseHead } from './serializer.js';
+import { headBytes, httpDateFieldLine, serializeResponseHead } from './serializer.js';
 import { Http1Session } from './session.js';
 import type { Http1SessionOptions } from './session.js';
 
@@ -58,19 +58,6 @@ export function hostFieldProblem(head: RequestHeader): string | undefined {
 }
 
 type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
-
-let dateLineText = '';
-let dateLineValue = '';
-
-/** `Date: <now>` and CRLF, rebuilt when {@link httpDateNow} moves on. */
-function dateLine(): string {
-  const now = httpDateNow();
-  if (now !== dateLineValue) {
-    dateLineValue = now;
-    dateLineText = 'Date: ' + now + '\r\n';
-  }
-  return dateLineText;
-}
 
 /** Where the response of the current request is. */
 const R_NONE = 0;
@@ -424,7 +411,7 @@ export class ServerSession extends Http1Session<RequestHeader> {
     }
     if (bytes !== undefined && bytes.length > 0 && bytes.length <= SMALL_BODY && this.canWriteWhole(res, bytes.length)) {
       // Head and a small body in one write() rather than a writev of two.
-      const head = serializeResponseHead(res, this.date && !this.dateFieldPresent ? dateLine() : '');
+      const head = serializeResponseHead(res, this.date && !this.dateFieldPresent ? httpDateFieldLine() : '');
       const socket = this.stream.socket;
       this.bytesSent += bytes.length;
       this.responseState = R_DONE;
@@ -479,7 +466,7 @@ export class ServerSession extends Http1Session<RequestHeader> {
     if (!this.date || res.status < 200) return '';
     const headers = res.headers;
     for (let i = 0; i < headers.size; i++) if (headers.keyAt(i) === 'date') return '';
-    return dateLine();
+    return httpDateFieldLine();
   }
 
   /**
@@ -491,7 +478,7 @@ export class ServerSession extends Http1Session<RequestHeader> {
     this.keepAlive = false;
     if (this.responseState === R_NONE && !this.stream.socket.destroyed) {
       this.responseState = R_DONE;
-      const date = this.date ? dateLine() : '';
+      const date = this.date ? httpDateFieldLine() : '';
       const text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Length: 0\r\n${date}\r\n`;
       try {
         await this.write(Buffer.from(text, 'latin1'));

@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HeaderMap, RequestHeader, ResponseHeader } from '@sluice/core';
-import { ChunkedEncoder, frameRequest, frameResponse, lastChunk, responseHasBody, serializeRequestHead, serializeResponseHead } from '../src/index.js';
+import { ChunkedEncoder, frameRequest, frameResponse, httpDateFieldLine, httpDateNow, lastChunk, responseHasBody, serializeRequestHead, serializeResponseHead } from '../src/index.js';
 import { runNative, runOurs } from './helpers/outcome.js';
 
 const heads = suite('serializer');
@@ -26,6 +26,17 @@ heads('response head: status line with the standard or received reason', () => {
   assert.is(serializeResponseHead(res), 'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
   const custom = new ResponseHeader(299, '1.0', new HeaderMap(), 'Odd');
   assert.is(serializeResponseHead(custom), 'HTTP/1.0 299 Odd\r\n\r\n');
+});
+
+heads('Date: one cached IMF-fixdate, as text and as a field line, moving on with the second', async () => {
+  const first = httpDateNow();
+  assert.match(first, /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT$/);
+  assert.is(httpDateFieldLine(), `Date: ${httpDateNow()}\r\n`);
+  // Past the end of this second (bounded wait, not a speed check), both have moved on together.
+  const end = Date.now() + 5000;
+  while (httpDateNow() === first && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  assert.is.not(httpDateNow(), first);
+  assert.is(httpDateFieldLine(), `Date: ${httpDateNow()}\r\n`);
 });
 
 heads.run();
