@@ -23,11 +23,14 @@ export interface SyslogDestinationOptions extends SyslogHeaderOptions {
    * (RFC 5426 §3.2: receivers SHOULD accept 2048), 65536 on stream transports.
    */
   maxMessageBytes?: number;
-  /** Messages kept while a stream transport (re)connects; more are dropped and counted (default 1000). */
+  /** Messages kept while the transport (re)connects or resolves its host; more are dropped and counted (default 1000). */
   maxQueuedMessages?: number;
   /** Bytes buffered in a slow stream socket before messages are dropped (default 1 MiB). */
   maxBufferedBytes?: number;
-  /** Wait before reconnecting a failed stream transport (default 1000 ms). */
+  /**
+   * Wait before reconnecting a failed stream transport, resolving a UDP host that failed to resolve,
+   * and between UDP re-resolutions after send errors (default 1000 ms).
+   */
   reconnectDelayMs?: number;
   /** Told about send and connection failures (default: ignored; see `errors` and `dropped`). */
   onError?: (error: Error) => void;
@@ -52,6 +55,9 @@ export class SyslogDestination {
   private readonly reconnectDelayMs: number;
   private readonly onError: ((error: Error) => void) | undefined;
   private udp: DgramSocket | undefined;
+  private udpConnecting = false;
+  private udpConnected = false;
+  private udpConnectDone: (() => void) | undefined;
   private udpPending = 0;
   private udpIdle: (() => void) | undefined;
   private stream: Socket | undefined;
@@ -98,14 +104,19 @@ export class SyslogDestination {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.udp) {
+    if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
+    if (this.target.transport === 'udp') {
+      // A resolution in flight delivers the queue when it succeeds; what is left then is dropped.
+      if (this.udpConnecting) await new Promise<void>((r) => (this.udpConnectDone = r));
+      this.dropped += this.queue.length;
+      this.queue = [];
       const udp = this.udp;
+      if (!udp) return;
       if (this.udpPending > 0) await new Promise<void>((r) => (this.udpIdle = r));
       await new Promise<void>((r) => udp.close(() => r()));
       return;
     }
     const stream = this.stream;
-    if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
     if (!stream || stream.destroyed) {
       this.dropped += this.queue.length;
       this.queue = [];
@@ -133,24 +144,61 @@ export class SyslogDestination {
     }
     let bytes: Buffer = Buffer.from(message, 'utf8');
     if (bytes.length > this.maxBytes) bytes = truncateUtf8(bytes, this.maxBytes);
-    if (this.target.transport === 'udp') this.sendDatagram(bytes, this.target.host, this.target.port);
-    else this.sendFrame(bytes);
+    if (this.target.transport !== 'udp') this.sendFrame(bytes);
+    else if (this.udpConnected) this.sendDatagram(bytes);
+    else this.enqueue(bytes);
   }
 
-  private sendDatagram(bytes: Buffer, host: string, port: number): void {
-    if (!this.udp) {
-      this.udp = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
-      this.udp.on('error', (e) => this.failed(e));
-      this.udp.unref();
-    }
+  private sendDatagram(bytes: Buffer): void {
     this.udpPending++;
-    this.udp.send(bytes, port, host, (e) => {
-      if (e) {
-        this.dropped++;
-        this.failed(e);
+    this.udp!.send(bytes, this.datagramSent);
+  }
+
+  private readonly datagramSent = (e: Error | null): void => {
+    if (e) {
+      this.dropped++;
+      this.failed(e);
+    }
+    if (--this.udpPending === 0) this.udpIdle?.();
+  };
+
+  /**
+   * Resolves the UDP host once and connects the socket to it (dgram `connect`), so sends read no DNS.
+   * After an error (the receiver gone: ICMP port unreachable comes back on a connected socket) it is
+   * done again, at most once per `reconnectDelayMs`, since the name may point elsewhere now.
+   */
+  private connectUdp(): void {
+    const { host, port } = this.target as { host: string; port: number };
+    let udp = this.udp;
+    if (udp === undefined) {
+      const socket = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
+      socket.on('error', (e) => this.udpFailed(socket, e));
+      socket.unref();
+      udp = this.udp = socket;
+    } else if (this.udpConnected) {
+      udp.disconnect();
+    }
+    this.udpConnected = false;
+    this.udpConnecting = true;
+    this.retryAt = Date.now() + this.reconnectDelayMs;
+    udp.connect(port, host, (e?: Error) => {
+      this.udpConnecting = false;
+      if (e) this.failed(e);
+      else {
+        this.udpConnected = true;
+        const queued = this.queue;
+        this.queue = [];
+        for (const bytes of queued) this.sendDatagram(bytes);
       }
-      if (--this.udpPending === 0) this.udpIdle?.();
+      this.udpConnectDone?.();
+      if (this.queue.length > 0) this.scheduleConnect();
     });
+  }
+
+  private udpFailed(udp: DgramSocket, e: Error): void {
+    this.failed(e);
+    if (udp !== this.udp || !this.udpConnected || this.closed || Date.now() < this.retryAt) return;
+    this.connectUdp();
   }
 
   private sendFrame(bytes: Buffer): void {
@@ -164,27 +212,42 @@ export class SyslogDestination {
       this.stream.write(frame);
       return;
     }
+    this.enqueue(frame);
+  }
+
+  /** Keeps `bytes` until the transport is up (dropped past `maxQueuedMessages`), and sets it up. */
+  private enqueue(bytes: Buffer): void {
     if (this.queue.length >= this.maxQueued) {
       this.dropped++;
       return;
     }
-    this.queue.push(frame);
-    if (!this.stream) this.scheduleConnect();
+    this.queue.push(bytes);
+    this.scheduleConnect();
+  }
+
+  /** Whether a connection is up or on its way (a stream socket, or a UDP resolution). */
+  private get opening(): boolean {
+    return this.target.transport === 'udp' ? this.udpConnecting || this.udpConnected : this.stream !== undefined;
   }
 
   /** Connects now, or once `reconnectDelayMs` has passed since the last failure. */
   private scheduleConnect(): void {
-    if (this.reconnectTimer !== undefined || this.closed) return;
+    if (this.reconnectTimer !== undefined || this.closed || this.opening) return;
     const wait = this.retryAt - Date.now();
     if (wait <= 0) {
-      this.connectStream();
+      this.connect();
       return;
     }
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
-      if (!this.stream && !this.closed && this.queue.length > 0) this.connectStream();
+      if (!this.opening && !this.closed && this.queue.length > 0) this.connect();
     }, wait);
     this.reconnectTimer.unref();
+  }
+
+  private connect(): void {
+    if (this.target.transport === 'udp') this.connectUdp();
+    else this.connectStream();
   }
 
   private connectStream(): void {

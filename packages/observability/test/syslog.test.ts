@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createSocket, type Socket as DgramSocket } from 'node:dgram';
+import dns from 'node:dns';
 import { createServer, type Server, type Socket } from 'node:net';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -146,6 +147,80 @@ Udp('over-long messages are cut at maxMessageBytes on a character boundary', asy
   const text = datagrams[0].toString('utf8');
   assert.not.ok(text.includes('\uFFFD'), 'no broken character');
   assert.ok(parse(text).msg!.startsWith('\uFEFFé'));
+});
+
+/**
+ * Answers dgram's lookups of `name` with `answer.address` and counts them (dgram takes `dns.lookup`
+ * when a socket is created); other names go to the real lookup. Returns the restore function.
+ */
+function fakeName(name: string, answer: { address: string; lookups: number }): () => void {
+  const real = dns.lookup;
+  const fake = (host: string, options: unknown, callback: (e: Error | null, address: string, family: number) => void) => {
+    if (host !== name) return (real as (...args: unknown[]) => void)(host, options, callback);
+    answer.lookups++;
+    process.nextTick(callback, null, answer.address, 4);
+  };
+  dns.lookup = fake as typeof dns.lookup;
+  return () => (dns.lookup = real);
+}
+
+Udp('the host is resolved once (a connected socket), not for every message', async () => {
+  datagrams.length = 0;
+  const answer = { address: '127.0.0.1', lookups: 0 };
+  const restore = fakeName('syslog.test', answer);
+  try {
+    const dest = new SyslogDestination({ target: { transport: 'udp', host: 'syslog.test', port: udpPort }, hostname: 'h', procId: '1' });
+    for (let i = 0; i < 5; i++) dest.send(SyslogSeverity.notice, `m${i}`);
+    await waitForDatagrams(5);
+    for (let i = 5; i < 10; i++) dest.send(SyslogSeverity.notice, `m${i}`);
+    await waitForDatagrams(10);
+    await dest.close();
+    assert.equal(datagrams.map((d) => parse(d.toString('utf8')).msg), ['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9'], 'queued while resolving, then in order');
+    assert.is(answer.lookups, 1);
+    assert.is(dest.dropped, 0);
+  } finally {
+    restore();
+  }
+});
+
+Udp('after a send error the host is resolved again: messages follow a receiver that moved', async () => {
+  const answer = { address: '127.0.0.1', lookups: 0 };
+  const restore = fakeName('syslog.test', answer);
+  const first = createSocket('udp4');
+  const second = createSocket('udp4');
+  const got: string[] = [];
+  second.on('message', (m) => got.push(parse(m.toString('utf8')).msg!));
+  try {
+    await new Promise<void>((r) => first.bind(0, '127.0.0.1', () => r()));
+    const port = first.address().port;
+    await new Promise<void>((r) => second.bind(port, '127.0.0.2', () => r()));
+    const firstGot = new Promise<string>((r) => first.once('message', (m) => r(parse(m.toString('utf8')).msg!)));
+    const dest = new SyslogDestination({ target: { transport: 'udp', host: 'syslog.test', port }, hostname: 'h', procId: '1', reconnectDelayMs: 10 });
+    dest.send(SyslogSeverity.notice, 'to the first');
+    assert.is(await withTimeout(firstGot, 3000, 'the first receiver'), 'to the first');
+    // The receiver leaves and the name now points elsewhere: the next sends fail (ICMP port
+    // unreachable on the connected socket), which makes the destination resolve the name again.
+    await new Promise<void>((r) => first.close(() => r()));
+    answer.address = '127.0.0.2';
+    let sending = true;
+    await withTimeout(
+      (async () => {
+        for (let i = 0; sending && got.length === 0; i++) {
+          dest.send(SyslogSeverity.notice, `moved ${i}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })(),
+      5000,
+      'a message at the second receiver',
+    ).finally(() => (sending = false));
+    await dest.close();
+    assert.match(got[0], /^moved \d+$/);
+    assert.ok(dest.errors >= 1, `errors ${dest.errors}`);
+    assert.ok(answer.lookups >= 2, `resolved again after the error (lookups ${answer.lookups})`);
+  } finally {
+    restore();
+    second.close();
+  }
 });
 
 Udp('the util-linux logger --rfc5424 output has the same shape (format cross-check)', async () => {
