@@ -2,6 +2,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connect as netConnect, type Socket } from 'node:net';
 import { createSocket } from 'node:dgram';
+import { execFileSync } from 'node:child_process';
+import { connect as tlsConnect } from 'node:tls';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -164,6 +166,52 @@ lifecycle('a failing connection handler is logged and never takes the server dow
   assert.ok(log.lines.some((l) => l.includes('async boom')));
   server.shutdown('fast');
   await running;
+});
+
+lifecycle('a failed TLS handshake reaches the app as a typed TLSHandshakeFailure, is logged, and the endpoint keeps serving', async () => {
+  const certFile = join(dir, 'hs-cert.pem');
+  const keyFile = join(dir, 'hs-key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  const failures: SluiceError[] = [];
+  const log = recordingLogger();
+  const tls = { cert: readFileSync(certFile), key: readFileSync(keyFile), minVersion: 'TLSv1.3' as const };
+  const service = new ListeningService('tls', {
+    async processNewConnection(stream: Stream) {
+      await stream.write('hello over tls');
+    },
+    tlsHandshakeFailed: (e: SluiceError) => failures.push(e),
+  }).addTls('127.0.0.1:0', { serverOptions: () => tls });
+  const server = new Server({ handleSignals: false, log });
+  server.addService(service);
+  const running = server.run();
+  try {
+    await service.readiness.ready;
+    const port = service.addresses[0].port;
+    // A real TLS client that offers at most TLS 1.2 to a server that takes 1.3 only.
+    const old = tlsConnect({ port, host: '127.0.0.1', ca: readFileSync(certFile), servername: 'localhost', maxVersion: 'TLSv1.2' });
+    const clientError = await new Promise<Error>((resolve) => old.once('error', resolve));
+    assert.match(clientError.message, /alert|version|protocol/i);
+    const deadline = Date.now() + 5000;
+    while (failures.length === 0 && Date.now() < deadline) await sleep(10);
+    assert.is(failures.length, 1, 'tlsHandshakeFailed called once');
+    assert.ok(failures[0] instanceof SluiceError);
+    assert.is(failures[0].type, 'TLSHandshakeFailure');
+    assert.is(failures[0].source, 'Downstream');
+    assert.match(failures[0].message, `on 127.0.0.1:0`);
+    assert.match(failures[0].message, /TLS handshake with 127\.0\.0\.1:\d+/);
+    assert.ok(log.lines.some((l) => l.startsWith('tls: ') && l.includes('TLS handshake with 127.0.0.1')), `logged: ${log.lines.join(' | ')}`);
+    // The endpoint still serves a client that can speak TLS 1.3.
+    const good = tlsConnect({ port, host: '127.0.0.1', ca: readFileSync(certFile), servername: 'localhost' });
+    let got = '';
+    good.on('data', (d) => (got += d));
+    await once(good, 'end');
+    good.destroy();
+    assert.is(got, 'hello over tls');
+    assert.is(failures.length, 1);
+  } finally {
+    server.shutdown('fast');
+    await running;
+  }
 });
 
 lifecycle('Unix domain socket endpoint with its mode; TCP and UDS on one service', async () => {
