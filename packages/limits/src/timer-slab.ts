@@ -26,9 +26,9 @@ const INITIAL_SLOTS = 1024;
  * its neighbours in its bucket's circular list, and the handle the slot answers to. Free slots form a
  * stack threaded through the `next` links, so the slot freed last is reused first (warm in the cache).
  * One slab serves every `TimerManager`, so a handle names one timer in the whole process. The slab
- * keeps its largest size: 32 bytes a slot, grown by doubling.
+ * keeps its largest size: 32 bytes a slot, grown by doubling up to `maxSlots`.
  */
-class TimerSlab {
+export class TimerSlab {
   // Pairs per slot, so one bounds-checked array serves both reads: callback at 2·slot, argument at
   // 2·slot + 1; next slot at 2·slot, previous slot at 2·slot + 1.
   entries: unknown[] = [];
@@ -36,8 +36,24 @@ class TimerSlab {
   // The handle of the slot's timer while it is pending; when free, the handle its next timer gets.
   handles = new Float64Array(0);
   freeHead = -1;
+  /** Most slots at once: pending timers plus one per tick bucket. */
+  readonly maxSlots: number;
 
-  /** Takes a free slot for `callback(arg)` (growing the slab when none is left); returns its index. */
+  /**
+   * @param maxSlots the capacity, 1 to {@link MAX_TIMER_SLOTS} (the default: a handle has room for
+   *   no more slots). @throws LimitsError `ERR_LIMITS_INVALID_SIZE` outside that range.
+   */
+  constructor(maxSlots = MAX_TIMER_SLOTS) {
+    if (!Number.isInteger(maxSlots) || maxSlots < 1 || maxSlots > MAX_TIMER_SLOTS) {
+      throw new LimitsError('ERR_LIMITS_INVALID_SIZE', `timer slab maxSlots must be an integer from 1 to ${MAX_TIMER_SLOTS}, got ${maxSlots}`);
+    }
+    this.maxSlots = maxSlots;
+  }
+
+  /**
+   * Takes a free slot for `callback(arg)` (growing the slab when none is left); returns its index.
+   * @throws LimitsError `ERR_LIMITS_TOO_MANY_TIMERS` when all `maxSlots` are taken.
+   */
   take(callback: ((arg: unknown) => void) | null, arg: unknown): number {
     if (this.freeHead < 0) this.#grow();
     const slot = this.freeHead;
@@ -110,10 +126,10 @@ class TimerSlab {
 
   #grow(): void {
     const size = this.handles.length;
-    if (size === MAX_TIMER_SLOTS) {
-      throw new LimitsError('ERR_LIMITS_TOO_MANY_TIMERS', `more than ${MAX_TIMER_SLOTS - 1} fast timers and tick buckets pending at once`);
+    if (size >= this.maxSlots) {
+      throw new LimitsError('ERR_LIMITS_TOO_MANY_TIMERS', `more than ${this.maxSlots} fast timers and tick buckets pending at once`);
     }
-    const capacity = Math.max(INITIAL_SLOTS, size * 2);
+    const capacity = Math.min(this.maxSlots, Math.max(INITIAL_SLOTS, size * 2));
     const links = new Int32Array(2 * capacity);
     links.set(this.links);
     const handles = new Float64Array(capacity);

@@ -12,6 +12,7 @@ import {
   setFastTimeout,
   type FastTimer,
 } from '../src/index.js';
+import { MAX_TIMER_SLOTS, TimerSlab } from '../src/timer-slab.js';
 
 // Fast timers are unref'd: a ref'd guard timer keeps this process alive while a test waits, and
 // bounds the wait so a broken timer fails the test instead of hanging it.
@@ -367,6 +368,30 @@ errors('bad callbacks, delays and ticks have codes', () => {
   assertCode(() => setFastTimeout(() => undefined, '10' as unknown as number), 'ERR_LIMITS_INVALID_DELAY');
   assertCode(() => new TimerManager({ tickMs: 0 }), 'ERR_LIMITS_INVALID_INTERVAL');
   assert.is(defaultTimerManager.tickMs, 10);
+});
+
+errors('a full slab throws ERR_LIMITS_TOO_MANY_TIMERS and stays usable (small capacities; the process slab holds 2^24)', () => {
+  for (const capacity of [8, 1500]) {
+    const slab = new TimerSlab(capacity);
+    const noop = () => undefined;
+    const slots: number[] = [];
+    for (let i = 0; i < capacity; i++) slots.push(slab.take(noop, i));
+    assert.is(new Set(slots).size, capacity, 'every slot distinct');
+    const handles = slots.map((slot) => slab.handleOf(slot));
+    assertCode(() => slab.take(noop, 'one too many'), 'ERR_LIMITS_TOO_MANY_TIMERS');
+    assert.is(slab.handles.length, capacity, 'grown to the capacity, not past it');
+    // The failed take changed nothing: every timer is still pending, and a freed slot is taken again.
+    handles.forEach((handle, i) => assert.is(slab.slotOf(handle), slots[i]));
+    assert.is(slab.argOf(slots[3]), 3);
+    slab.release(slots[3]);
+    assert.is(slab.slotOf(handles[3]), -1, 'the old handle no longer matches');
+    assert.is(slab.take(noop, 'again'), slots[3]);
+    assertCode(() => slab.take(noop, 'still full'), 'ERR_LIMITS_TOO_MANY_TIMERS');
+  }
+  assertCode(() => new TimerSlab(0), 'ERR_LIMITS_INVALID_SIZE');
+  assertCode(() => new TimerSlab(MAX_TIMER_SLOTS + 1), 'ERR_LIMITS_INVALID_SIZE');
+  assertCode(() => new TimerSlab(1.5), 'ERR_LIMITS_INVALID_SIZE');
+  assert.is(new TimerSlab().maxSlots, MAX_TIMER_SLOTS, 'the default is what a handle can address');
 });
 
 firing.run();
