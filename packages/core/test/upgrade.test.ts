@@ -190,6 +190,34 @@ upgrade('a predecessor that keys its listeners by label alone (core 0.1.0) hands
   }
 });
 
+upgrade('an old-style key two services fall back to is handed to one of them; the other binds its own socket', async () => {
+  const conf = join(dir, 'legacy-shared.yaml');
+  writeFileSync(conf, 'version: 1\ngrace_period_seconds: 5\n');
+  // Core 0.1.0 keyed both services' `127.0.0.1:0` endpoints `tcp 127.0.0.1:0`: one socket for two.
+  const handle = await bindTcpHandle('127.0.0.1', 0);
+  const port = handleAddress(handle)!.port;
+  const run = runTs(fixture('slow-server.ts'), ['-c', conf], { SLOW_MS: '10', LISTEN: '127.0.0.1:0', SECOND_LISTEN: '127.0.0.1:0', SLUICE_SUCCESSOR: '1' }, true);
+  const asked: string[] = [];
+  run.child.on('message', (m: { sluice: string; key: string }) => {
+    if (m.sluice !== 'listener?') return;
+    asked.push(m.key);
+    if (m.key === 'tcp 127.0.0.1:0') run.child.send({ sluice: 'listener', key: m.key }, handle as Parameters<typeof run.child.send>[1]);
+    else run.child.send({ sluice: 'listener', key: m.key, missing: true });
+  });
+  try {
+    const slowPort = Number((await waitFor(run.output, /listening (\d+) pid \d+/))[1]);
+    const otherPort = Number((await waitFor(run.output, /other on (\d+)/))[1]);
+    assert.equal(asked.sort(), ['other: tcp 127.0.0.1:0', 'slow: tcp 127.0.0.1:0', 'tcp 127.0.0.1:0'], 'the old key asked for once');
+    assert.is.not(slowPort, otherPort, 'two services, two sockets');
+    assert.ok([slowPort, otherPort].includes(port), 'one of them took the inherited socket');
+    assert.is((run.output().match(/took over tcp 127\.0\.0\.1:0/g) ?? []).length, 1);
+  } finally {
+    run.child.kill('SIGTERM');
+    await run.exited;
+    closeHandle(handle);
+  }
+});
+
 upgrade('an invalid new configuration fails the upgrade; the old server keeps serving', async () => {
   const conf = join(dir, 'changing.yaml');
   writeFileSync(conf, 'version: 1\n');
