@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { SluiceError } from './error.js';
 
 /**
  * Gathering a value from every worker (metrics, mostly): each process registers a handler for a
@@ -48,11 +49,19 @@ function supervised(): boolean {
   return listening && typeof process.send === 'function' && process.connected;
 }
 
+/** Longest gather wait: Node's longest timer, less the second a worker waits beyond it for the relay. */
+const MAX_GATHER_TIMEOUT_MS = 2 ** 31 - 1 - 1000;
+
 /**
  * Every worker's answer for `topic` (workers without a handler, or whose handler failed or took
  * longer than `timeoutMs`, are left out). In a single process: this process's answer.
+ * @throws SluiceError `ERR_GATHER_INVALID_TIMEOUT` (rejects) when `timeoutMs` is not 0 to about 24 days.
  */
 export async function gatherFromWorkers(topic: string, timeoutMs = 5000): Promise<unknown[]> {
+  if (!(timeoutMs >= 0 && timeoutMs <= MAX_GATHER_TIMEOUT_MS)) {
+    // Node runs a timer of NaN, Infinity or more than 2^31 - 1 ms after 1 ms: such a bound would end the wait at once.
+    throw new SluiceError('ConfigError', { code: 'ERR_GATHER_INVALID_TIMEOUT', context: `gather timeoutMs must be a number of milliseconds from 0 to ${MAX_GATHER_TIMEOUT_MS}, got ${timeoutMs}` });
+  }
   if (!supervised()) {
     const a = await answer(topic);
     return a.ok ? [a.result] : [];
@@ -96,7 +105,7 @@ export function serveGatherInWorker(): void {
 export function relayGather(from: ChildProcess, message: unknown, workers: () => ChildProcess[], defaultTimeoutMs = 5000): boolean {
   if (!isGatherMessage(message) || message.sluice !== 'gather') return false;
   const asked = message.timeoutMs;
-  const timeoutMs = typeof asked === 'number' && asked >= 0 && asked <= 2 ** 31 - 1 ? asked : defaultTimeoutMs;
+  const timeoutMs = typeof asked === 'number' && asked >= 0 && asked <= MAX_GATHER_TIMEOUT_MS ? asked : defaultTimeoutMs;
   const targets = workers().filter((w) => w.connected);
   const results: unknown[] = [];
   let pending = targets.length;

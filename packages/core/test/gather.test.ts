@@ -1,7 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fork, type ChildProcess } from 'node:child_process';
-import { relayGather } from '../src/gather.js';
+import { gatherFromWorkers, relayGather } from '../src/gather.js';
+import { SluiceError } from '../src/error.js';
 import { fixture } from './helpers/child.js';
 
 // The test process plays the supervisor: it forks real worker processes (fixtures/gather-worker.ts,
@@ -114,6 +115,18 @@ gather('relayGather leaves every other message alone', async () => {
   } finally {
     await stopWorkers(set);
   }
+});
+
+gather('a timeout Node cannot keep (NaN, negative, Infinity, past 2^31 ms) is a typed error, not an instant empty answer', async () => {
+  for (const bad of [Number.NaN, -1, Number.POSITIVE_INFINITY, 2 ** 31]) {
+    const error = await gatherFromWorkers('name', bad).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    assert.instance(error, SluiceError, String(bad));
+    assert.is((error as SluiceError).code, 'ERR_GATHER_INVALID_TIMEOUT');
+  }
+  assert.equal(await gatherFromWorkers('nobody', 0), [], 'a bound of 0 is valid');
 });
 
 gather.run();
