@@ -25,6 +25,8 @@ export type ReceiveCallback<T> = (arg: T, bytes: Buffer, length: number, transie
 interface UserBufferKeys {
   buffer: symbol;
   callback: symbol;
+  /** Where net.Socket keeps `onread.buffer` when it is a function: asked for the next buffer after each read. */
+  generator: symbol | undefined;
 }
 
 type UserBufferSocket = Socket & Record<symbol, unknown> & { _handle?: { useUserBuffer?: (buffer: Buffer) => void } | null };
@@ -37,6 +39,27 @@ type UserBufferSocket = Socket & Record<symbol, unknown> & { _handle?: { useUser
  */
 const RECEIVE_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * A stream's own read buffers (see {@link Stream.ownReads}) are this big; spare ones wait here for the
+ * next stream that streams a body, so a large response allocates nothing per read (nginx's
+ * `proxy_buffers`, reused the same way).
+ */
+const OWN_BUFFER_BYTES = 64 * 1024;
+/** One being written out, one waiting to be, one being read into: a body streams without copies. */
+const OWN_BUFFERS = 3;
+const MAX_SPARE_OWN_BUFFERS = 64;
+const spareOwnBuffers: Buffer[] = [];
+
+function takeOwnBuffer(): Buffer {
+  return spareOwnBuffers.pop() ?? Buffer.allocUnsafeSlow(OWN_BUFFER_BYTES);
+}
+
+function giveBackOwnBuffer(buffer: Buffer): void {
+  if (spareOwnBuffers.length < MAX_SPARE_OWN_BUFFERS) spareOwnBuffers.push(buffer);
+}
+
 let userBufferKeysFound: UserBufferKeys | null | undefined;
 
 /**
@@ -48,11 +71,13 @@ function userBufferKeys(socket: Socket): UserBufferKeys | null {
   if (userBufferKeysFound !== undefined) return userBufferKeysFound;
   let buffer: symbol | undefined;
   let callback: symbol | undefined;
+  let generator: symbol | undefined;
   for (const key of Object.getOwnPropertySymbols(socket)) {
     if (key.description === 'kBuffer') buffer = key;
     else if (key.description === 'kBufferCb') callback = key;
+    else if (key.description === 'kBufferGen') generator = key;
   }
-  userBufferKeysFound = buffer !== undefined && callback !== undefined ? { buffer, callback } : null;
+  userBufferKeysFound = buffer !== undefined && callback !== undefined ? { buffer, callback, generator } : null;
   return userBufferKeysFound;
 }
 
@@ -91,6 +116,15 @@ export class Stream {
   private receiverArg: unknown;
   /** The socket reads into {@link RECEIVE_BUFFER} (set once: a handle cannot go back). */
   private userBuffer = false;
+  /**
+   * Reads go into this stream's own buffers while they are free (see {@link Stream.ownReads}), and
+   * how many views handed out by {@link Stream.retain} each still has.
+   */
+  private wantOwnReads = false;
+  private readonly own: Array<Buffer | null> = [null, null, null];
+  private readonly retained = [0, 0, 0];
+  /** The buffer the socket reads into next (the one the current read used, inside the callback). */
+  private readBuffer: Buffer = RECEIVE_BUFFER;
 
   constructor(socket: Socket, digest?: Digest, timeouts: StreamTimeouts = {}) {
     this.socket = socket;
@@ -191,6 +225,89 @@ export class Stream {
     else this.socket.off('data', this.onReceivedData);
   }
 
+  /**
+   * From the next read on, reads into this stream's own buffers rather than the shared one, so the
+   * receiver may keep views of the bytes ({@link Stream.retain}) instead of copying them: for a large
+   * body passed through as it arrives. A buffer with views still out is not read into again (that
+   * read goes to the shared buffer and is copied) until {@link Stream.release} gives them all back.
+   * `false` goes back to the shared buffer. Returns whether reads can be owned (a plain socket
+   * that reads through {@link Stream.receive}).
+   */
+  ownReads(on: boolean): boolean {
+    if (!this.userBuffer || userBufferKeysFound?.generator === undefined) return false;
+    if (on === this.wantOwnReads) return true;
+    this.wantOwnReads = on;
+    // Node asks the generator for the next buffer after each read; it stays installed until a read
+    // went back to the shared buffer.
+    if (on) (this.socket as UserBufferSocket)[userBufferKeysFound.generator] = this.nextReadBuffer;
+    return true;
+  }
+
+  /**
+   * Keeps `view`, bytes of the read being received: the view itself when the read went into one of this
+   * stream's own buffers (then {@link Stream.release} it once it is no longer used), else a copy.
+   */
+  retain(view: Buffer): Buffer {
+    const i = this.ownIndex(view);
+    if (i < 0) return Buffer.from(view);
+    this.retained[i]++;
+    return view;
+  }
+
+  /**
+   * Gives back a view {@link Stream.retain} returned, once nothing refers to its bytes any more (it was
+   * written out and the socket took it whole): its buffer may be read into again. Copies and other
+   * Buffers are ignored, so every retained piece can be released without asking which it was. Each
+   * view must be released at most once.
+   */
+  release(view: Buffer): void {
+    const i = this.ownIndex(view);
+    if (i < 0) return;
+    const buffer = this.own[i] as Buffer;
+    if (--this.retained[i] === 0 && !this.wantOwnReads && this.readBuffer !== buffer) {
+      giveBackOwnBuffer(buffer);
+      this.own[i] = null;
+    }
+  }
+
+  /** Which own buffer `view` is part of, or -1. */
+  private ownIndex(view: Buffer): number {
+    const arrayBuffer = view.buffer;
+    const own = this.own;
+    for (let i = 0; i < OWN_BUFFERS; i++) if (own[i]?.buffer === arrayBuffer) return i;
+    return -1;
+  }
+
+  /**
+   * Node's `onread.buffer` generator, asked after each read for the buffer of the next one: an own
+   * buffer with no view out (the one just read into first, while warm), else the shared buffer.
+   */
+  private readonly nextReadBuffer = (): Buffer => {
+    const own = this.own;
+    const retained = this.retained;
+    let next: Buffer = RECEIVE_BUFFER;
+    if (this.wantOwnReads) {
+      const current = this.readBuffer;
+      for (let i = 0; i < OWN_BUFFERS; i++) {
+        const buffer = (own[i] ??= takeOwnBuffer());
+        if (retained[i] === 0 && (next === RECEIVE_BUFFER || buffer === current)) next = buffer;
+      }
+    } else {
+      // Back on the shared buffer: own buffers with no view out go back to the spares, and the
+      // generator is removed (views still out give theirs back in release).
+      for (let i = 0; i < OWN_BUFFERS; i++) {
+        const buffer = own[i];
+        if (buffer !== null && retained[i] === 0) {
+          giveBackOwnBuffer(buffer);
+          own[i] = null;
+        }
+      }
+      (this.socket as UserBufferSocket)[(userBufferKeysFound as UserBufferKeys).generator as symbol] = null;
+    }
+    this.readBuffer = next;
+    return next;
+  };
+
   /** Switches the socket to read into {@link RECEIVE_BUFFER}, if it is a plain socket that can. */
   private useUserBuffer(): boolean {
     if (this.userBuffer) return true;
@@ -231,6 +348,18 @@ export class Stream {
     if (this.socket.destroyed) return Promise.reject(this.closedError('write'));
     if (this.socket.write(chunk)) return undefined;
     return this.drain();
+  }
+
+  /**
+   * Undefined when every byte written so far was handed to the operating system (so the Buffers
+   * written may be reused), else a Promise that settles once they were (or the socket failed: the
+   * next write tells). A write the socket took only in part keeps referring to the caller's Buffer.
+   */
+  flushed(): Promise<void> | undefined {
+    const socket = this.socket;
+    if (socket.writableLength === 0 || socket.destroyed) return undefined;
+    // Writes complete in order, so an empty one completes after every byte before it is out.
+    return new Promise((resolve) => socket.write(EMPTY, () => resolve()));
   }
 
   /**

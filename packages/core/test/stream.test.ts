@@ -123,6 +123,83 @@ tcp('after stopReceiving, bytes are the socket\'s data events again, intact copi
   await until(() => seen.text.join('') === 'onethree');
 });
 
+/** A receiver that keeps every piece with `stream.retain` (as a body reader passing views on). */
+interface Kept {
+  stream: Stream;
+  pieces: Buffer[];
+  /** The text of each piece as it was during its read. */
+  text: string[];
+}
+
+function keep(kept: Kept, bytes: Buffer, length: number): void {
+  const view = bytes.subarray(0, length);
+  kept.text.push(view.toString('latin1'));
+  kept.pieces.push(kept.stream.retain(view));
+}
+
+tcp('ownReads: after the next read, pieces are views of the stream\'s own buffers, kept intact while other reads go on', async () => {
+  const { client, stream } = await pair();
+  const other = await pair();
+  const kept: Kept = { stream, pieces: [], text: [] };
+  stream.receive(keep, kept);
+  assert.ok(stream.ownReads(true), 'a plain TCP socket can own its reads');
+  stream.socket.resume();
+  other.stream.receive(() => {}, null);
+  other.stream.socket.resume();
+  const send = async (text: string): Promise<void> => {
+    const n = kept.text.length;
+    client.write(text);
+    await until(() => kept.text.length > n);
+    // Another socket's read lands in the shared buffer meanwhile.
+    other.client.write('x'.repeat(100));
+    await sleep(20);
+  };
+  await send('first'); // read into the shared buffer: a copy
+  await send('second'); // own buffer 1
+  await send('third'); // own buffer 2
+  await send('fourth'); // own buffer 3
+  await send('fifth'); // all three still retained: the shared buffer again, copied
+  assert.equal(kept.pieces.map((p) => p.toString('latin1')), ['first', 'second', 'third', 'fourth', 'fifth'], 'every kept piece is intact');
+  const buffers = kept.pieces.map((p) => p.buffer);
+  assert.is(new Set(buffers.slice(1, 4)).size, 3, 'three different own buffers');
+  assert.ok(buffers.slice(1, 4).every((b) => b.byteLength === 64 * 1024), 'own buffers are 64 KiB');
+  assert.ok(!buffers.slice(1, 4).includes(buffers[0]) && !buffers.slice(1, 4).includes(buffers[4]), 'the first and last pieces are copies');
+  // Giving one back lets the socket read into that buffer again (no copy).
+  stream.release(kept.pieces[2]);
+  stream.release(kept.pieces[4]); // a copy: ignored
+  await send('sixth'); // decided after "fifth" was read: the released buffer only serves the read after it
+  await send('seventh');
+  assert.is(kept.pieces[6].buffer, buffers[2], 'the released buffer is read into again');
+  assert.is(kept.pieces[6].toString('latin1'), 'seventh');
+  assert.is(kept.pieces[1].toString('latin1'), 'second', 'buffers still retained were not read into');
+  assert.is(kept.pieces[3].toString('latin1'), 'fourth');
+});
+
+tcp('ownReads(false): reads go back to the shared buffer and retain copies again', async () => {
+  const { client, stream } = await pair();
+  const kept: Kept = { stream, pieces: [], text: [] };
+  stream.receive(keep, kept);
+  stream.ownReads(true);
+  stream.socket.resume();
+  for (const text of ['a1', 'a2']) {
+    const n = kept.text.length;
+    client.write(text);
+    await until(() => kept.text.length > n);
+    await sleep(10);
+  }
+  assert.is(kept.pieces[1].buffer.byteLength, 64 * 1024, 'an own buffer while owned');
+  stream.ownReads(false);
+  for (const text of ['b1', 'b2', 'b3']) {
+    const n = kept.text.length;
+    client.write(text);
+    await until(() => kept.text.length > n);
+    await sleep(10);
+  }
+  assert.equal(kept.pieces.map((p) => p.toString('latin1')), ['a1', 'a2', 'b1', 'b2', 'b3']);
+  // The read right after ownReads(false) still used the buffer chosen before; later ones are copies.
+  assert.ok(kept.pieces.slice(3).every((p) => p.buffer.byteLength !== 64 * 1024), 'copies after ownReads(false)');
+});
+
 tcp('end of stream arrives as the socket event while receiving', async () => {
   const { client, stream } = await pair();
   const seen = newSeen();

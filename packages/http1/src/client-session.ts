@@ -136,6 +136,21 @@ export class ClientSession extends Http1Session<ResponseHeader> {
   }
 
   /**
+   * For the rest of the response, body pieces are views of the connection's own read buffers instead
+   * of copies, when the connection can lend them (a plain TCP or Unix socket): each must then be given
+   * back with {@link ClientSession.releaseBody} once written out. A large body is passed on without
+   * copying or allocating per read. Returns whether pieces are lent.
+   */
+  retainBody(): boolean {
+    return this.reader.retainBody();
+  }
+
+  /** Gives back a body piece once nothing refers to its bytes (see retainBody); each piece at most once. */
+  releaseBody(piece: Buffer): void {
+    this.reader.releaseBody(piece);
+  }
+
+  /**
    * The response body (what is left of it), taken as read, when all of it is here in one piece (often
    * so for a small response, which arrives with its head); an empty Buffer for none; undefined, taking
    * nothing, when more is to come or it came in pieces.

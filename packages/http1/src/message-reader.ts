@@ -69,6 +69,8 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
   private attached = false;
   /** The bytes being parsed view a buffer the next read reuses (see Stream.receive): keep copies. */
   private transient = false;
+  /** Body pieces of the current message are views of the stream's own buffers (see retainBody). */
+  private retaining = false;
   /** One interval ticks every deadline of this reader (see DEADLINE_STEPS). */
   private timer: NodeJS.Timeout | null = null;
   private stepMs = 0;
@@ -107,7 +109,7 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
 
   onBody(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    this.body.push(this.transient ? Buffer.from(chunk) : chunk);
+    this.body.push(this.transient ? this.stream.retain(chunk) : chunk);
     this.bodyBuffered += chunk.length;
     this.wake();
   }
@@ -118,8 +120,29 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
 
   onMessageComplete(): void {
     this.complete = true;
+    if (this.retaining) {
+      this.retaining = false;
+      this.stream.ownReads(false);
+    }
     this.parser.pause();
     this.wake();
+  }
+
+  /**
+   * For the rest of the current message, body pieces are views of the connection's own read buffers
+   * rather than copies (see Stream.ownReads), where the stream allows it: each piece must then be
+   * given back with {@link MessageReader.releaseBody} once nothing refers to it, or its buffer is not
+   * read into again. For a large body passed on as it arrives. Returns whether pieces are lent.
+   */
+  retainBody(): boolean {
+    if (this.complete || this.retaining) return this.retaining;
+    this.retaining = this.stream.ownReads(true);
+    return this.retaining;
+  }
+
+  /** Gives back a body piece once written out (see retainBody); copies are ignored. */
+  releaseBody(piece: Buffer): void {
+    this.stream.release(piece);
   }
 
   /** Forgets the finished message and starts parsing the next one from the bytes already here. */

@@ -95,6 +95,9 @@ interface UpstreamExchange {
   pollBodyChunk?(): Buffer | null | undefined;
   /** The whole body when all of it is here in one piece, else undefined (see http1's ClientSession). */
   takeWholeBody?(): Buffer | undefined;
+  /** Body pieces lent from the connection's read buffers from now on (see http1's ClientSession). */
+  retainBody?(): boolean;
+  releaseBody?(piece: Buffer): void;
   bodyBytesRead(): number;
   close(): void;
 }
@@ -782,6 +785,11 @@ export class HttpProxy<Ctx> implements ServerApp {
     const head = session.writeResponseHeader(res);
     if (head) await downstreamWrite(head, RESPONSE_WRITE);
     const chunk: BodyChunk | undefined = filtered ? { data: null } : undefined;
+    // A body no phase or cache sees is passed on in the upstream connection's own read buffers (no
+    // copy, no allocation per read); each piece is given back once the client's socket took it whole.
+    const lent = !filtered && fill === undefined && session.flushed !== undefined && client.retainBody !== undefined && client.retainBody();
+    /** A lent piece written and not yet flushed: given back once `draining` settled. */
+    let unflushed: Buffer | null = null;
     // One write may be draining while the next piece is read (double buffering): the upstream is not
     // left idle while the client catches up, and at most one more piece is held.
     let draining: Promise<void> | undefined;
@@ -818,8 +826,19 @@ export class HttpProxy<Ctx> implements ServerApp {
         const previous = draining;
         draining = undefined;
         await downstreamWrite(previous, RESPONSE_WRITE);
+        if (unflushed !== null) {
+          (client.releaseBody as (piece: Buffer) => void).call(client, unflushed);
+          unflushed = null;
+        }
       }
-      const w = session.writeResponseBody(data, false);
+      let w = session.writeResponseBody(data, false);
+      if (lent) {
+        // The piece is given back once the client's socket holds none of its bytes: now, or when the
+        // write drained (a write taken in part leaves the rest referenced, not copied).
+        w ??= (session.flushed as () => Promise<void> | undefined).call(session);
+        if (w === undefined) (client.releaseBody as (piece: Buffer) => void).call(client, data);
+        else unflushed = data;
+      }
       if (w !== undefined) {
         draining = w;
         w.catch(ignore); // awaited before the next write; an upstream failure meanwhile must not leave it unhandled
@@ -827,6 +846,7 @@ export class HttpProxy<Ctx> implements ServerApp {
       if (end) break; // a filter added bytes at the end of the body
     }
     if (draining !== undefined) await downstreamWrite(draining, RESPONSE_WRITE);
+    if (unflushed !== null) (client.releaseBody as (piece: Buffer) => void).call(client, unflushed);
     const trailers = client.trailers;
     if (trailers !== null) {
       if (proxy.upstreamResponseTrailerFilter) proxy.upstreamResponseTrailerFilter(session, trailers, ctx);

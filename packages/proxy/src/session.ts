@@ -79,6 +79,12 @@ export interface DownstreamSession extends Session {
    * at once: a small one in one write. Optional; without it, head, body and end are sent one by one.
    */
   writeWholeResponse?(response: ResponseHeader, body: Buffer): Promise<void> | undefined;
+  /**
+   * Undefined when every byte written so far was handed to the operating system (the Buffers written
+   * are free to reuse), else a Promise settled once they were. Optional: where it is missing, body
+   * pieces are copied rather than lent from the upstream connection's buffers.
+   */
+  flushed?(): Promise<void> | undefined;
   /** Ends the downstream connection at once: the client sees an incomplete message, never a complete one. */
   abort(): void;
   /** Hands the connection over after a 101 or a CONNECT 2xx. */
@@ -268,6 +274,10 @@ export class Http1Session extends DownstreamSessionBase implements DownstreamSes
     if (socket.writableCorked > 0 || socket.destroyed) return;
     socket.cork();
     process.nextTick(uncork, socket);
+  }
+
+  flushed(): Promise<void> | undefined {
+    return this.server.stream.flushed();
   }
 
   writeWholeResponse(response: ResponseHeader, body: Buffer): Promise<void> | undefined {

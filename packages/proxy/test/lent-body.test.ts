@@ -1,0 +1,109 @@
+// Response bodies passed on in the upstream connection's own read buffers (no copy): every byte must
+// arrive as the origin sent it, with many responses in flight at once and clients that read slowly
+// (so writes to them are taken in part and a lent buffer stays in use while others are read into).
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createHash } from 'node:crypto';
+import { Agent, get } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HttpPeer } from '@sluice/core';
+import { startOrigin, startProxy, type Origin, type RunningProxy } from './helpers/net.js';
+
+// Larger than the kernel's socket buffers can hold for a client that waits, so writes back up.
+const SIZE = 8 * 1024 * 1024 + 12345;
+
+/** Bytes no two responses share, and no two pieces of one (a piece shown twice or late would not hash right). */
+function bodyOf(seed: number, size: number): Buffer {
+  const body = Buffer.allocUnsafe(size);
+  let x = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    body[i] = x & 0xff;
+  }
+  return body;
+}
+
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+interface Ctx {
+  origin: Origin;
+  proxy: RunningProxy;
+  bodies: Map<number, Buffer>;
+  agent: Agent;
+}
+
+const lent = suite<Ctx>('response bodies lent from the upstream read buffers');
+lent.before(async (ctx) => {
+  ctx.bodies = new Map();
+  for (let seed = 1; seed <= 12; seed++) ctx.bodies.set(seed, bodyOf(seed, SIZE));
+  ctx.origin = await startOrigin((req, res) => {
+    const [, seedText, framing] = (req.url ?? '').split('/');
+    const body = ctx.bodies.get(Number(seedText)) as Buffer;
+    if (framing === 'length') res.setHeader('Content-Length', String(body.length));
+    // Pieces of changing sizes, so reads at the proxy end at changing places (and chunk boundaries).
+    let at = 0;
+    let step = 0;
+    const pump = (): void => {
+      while (at < body.length) {
+        const size = [1000, 70_000, 5_555, 131_072, 64 * 1024][step++ % 5];
+        const piece = body.subarray(at, at + size);
+        at += piece.length;
+        if (!res.write(piece)) return void res.once('drain', pump);
+      }
+      res.end();
+    };
+    pump();
+  });
+  const peer = new HttpPeer(`127.0.0.1:${ctx.origin.port}`);
+  ctx.proxy = await startProxy({ newCtx: () => null, upstreamPeer: () => peer });
+  ctx.agent = new Agent({ keepAlive: true, maxSockets: 12 });
+});
+lent.after(async (ctx) => {
+  ctx.agent.destroy();
+  await ctx.proxy.close();
+  await ctx.origin.close();
+});
+
+/** GETs the body, pausing now and then when `slow` (the proxy's writes to it back up). */
+function fetchBody(ctx: Ctx, path: string, slow: boolean): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = get({ host: '127.0.0.1', port: ctx.proxy.port, path, agent: ctx.agent }, (res) => {
+      const pieces: Buffer[] = [];
+      let n = 0;
+      if (slow) {
+        res.pause();
+        setTimeout(() => res.resume(), 200);
+      }
+      res.on('data', (d: Buffer) => {
+        pieces.push(d);
+        if (slow && ++n % 4 === 0) {
+          res.pause();
+          void sleep(15).then(() => res.resume());
+        }
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(pieces) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.setTimeout(30_000, () => req.destroy(new Error('timed out')));
+  });
+}
+
+for (const framing of ['length', 'chunked']) {
+  lent(`12 bodies of 8 MiB at once (${framing}), half to slow readers, twice over kept-alive connections: all intact`, async (ctx) => {
+    for (let round = 0; round < 2; round++) {
+      const results = await Promise.all([...ctx.bodies.keys()].map((seed) => fetchBody(ctx, `/${seed}/${framing}`, seed % 2 === 0)));
+      results.forEach((r, i) => {
+        const seed = i + 1;
+        assert.is(r.status, 200);
+        assert.is(r.body.length, SIZE, `body ${seed} length`);
+        assert.is(sha(r.body), sha(ctx.bodies.get(seed) as Buffer), `body ${seed} (${framing}, round ${round + 1}) arrived as sent`);
+      });
+    }
+  });
+}
+
+lent.run();
