@@ -141,6 +141,24 @@ export class Http2Session extends DownstreamSessionBase implements DownstreamSes
   /** Frames written in one turn already leave in one write (the connection corks until setImmediate). */
   corkResponse(): void {}
 
+  /**
+   * The whole response at once: HEADERS, then the body as DATA within the client's windows, END_STREAM
+   * on the last frame (HEADERS alone for an empty body, HEAD, 204 and 304). Frames of one turn leave in
+   * one write.
+   */
+  writeWholeResponse(response: ResponseHeader, body: Buffer): Promise<void> | undefined {
+    if (this.headSent) throw new SluiceError('InternalError', { context: 'response head written twice' });
+    this.headSent = this.done = true;
+    this.responseStatus = response.status;
+    const status = response.status;
+    if (this.request.method !== 'HEAD' && status !== 204 && status !== 304) this.bytesSent += body.length;
+    try {
+      return this.stream.respond(response, body);
+    } catch (e) {
+      throw SluiceError.because('WriteError', `sending the response on stream ${this.stream.id}`, e).intoDown();
+    }
+  }
+
   finishResponse(trailers: HeaderMap | null): Promise<void> | undefined {
     if (this.done) return undefined;
     this.done = true;

@@ -55,6 +55,10 @@ const NOT_MODIFIED_FIELDS = ['cache-control', 'content-location', 'date', 'etag'
 const CLIENT_CONDITIONALS = ['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since', 'if-range', 'range'];
 // How often a request looks up again after a lock it waited on ended (a writer that stored a variant for others).
 const MAX_LOCK_ROUNDS = 3;
+// A complete stored body in several pieces up to this size is merged into one (once, kept by the
+// entry) so a hit sends it whole; a larger one goes piece by piece rather than be copied.
+const MERGE_MAX_BYTES = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 /** The state of one cached request, from `start` to `finish`. */
 class CacheRequest {
@@ -630,7 +634,10 @@ export class ProxyCache<Ctx> {
     const bodyAllowed = status !== 204 && status !== 304 && status >= 200;
     if (body.isComplete) {
       if (bodyAllowed) res.headers.set('Content-Length', String(body.length));
-      return this.send(session, ctx, res, req.method === 'HEAD' || !bodyAllowed ? null : body.pieces());
+      if (req.method === 'HEAD' || !bodyAllowed) return this.send(session, ctx, res, null);
+      // Merged once (and kept) when small, so this hit and the next leave whole (see send).
+      const pieces = body.pieces();
+      return this.send(session, ctx, res, pieces.length > 1 && body.length <= MERGE_MAX_BYTES ? [body.toBuffer()!] : pieces);
     }
     return this.send(session, ctx, res, req.method === 'HEAD' || !bodyAllowed ? null : body);
   }
@@ -646,6 +653,13 @@ export class ProxyCache<Ctx> {
     if (proxy.responseFilter !== undefined) {
       const f = proxy.responseFilter(session, res, ctx);
       if (isThenable(f)) await f;
+    }
+    if (proxy.responseBodyFilter === undefined && session.writeWholeResponse !== undefined && res.headers.has('content-length') && (body === null || (Array.isArray(body) && body.length <= 1))) {
+      // The body is here in one piece and nothing filters it: head and body leave together, one call.
+      const whole = body === null || body.length === 0 ? EMPTY : (body as readonly Buffer[])[0];
+      const w = session.writeWholeResponse(res, whole);
+      if (w) await downstreamWrite(w, CACHED_WRITE);
+      return;
     }
     session.corkResponse();
     const head = session.writeResponseHeader(res);

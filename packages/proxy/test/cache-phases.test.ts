@@ -3,6 +3,7 @@
 // the phase hooks, and the statistics. The origin counts what reaches it.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFile } from 'node:child_process';
 import { SluiceError } from '@sluice/core';
 import { HttpProxy, Predictor, type HttpCache, type ProxyHttp } from '../src/index.js';
 import { request, startProxy, type RunningProxy } from './helpers/net.js';
@@ -378,6 +379,60 @@ test('HTTP/2 downstream (h2c): hits, HEAD, 304 and ranges from cache as on HTTP/
     assert.is(range.headers[':status'], 206);
     assert.is(range.body.toString(), 'ov');
     assert.is(w.origin.count('/h2'), 1);
+  } finally {
+    client.close();
+  }
+});
+
+test('a hit is sent whole: exact bytes and headers over h1 and h2, one DATA frame with END_STREAM on h2', async (w) => {
+  // Bodies the origin writes in several pieces: a small one (stored merged, sent whole) and one past
+  // the merge bound (sent piece by piece); every byte value, so any re-encoding shows.
+  const pattern = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 131 + 7) & 255));
+  const bodies = new Map([['/whole-small', pattern(3000)], ['/whole-large', pattern(200_000)]]);
+  for (const [path, body] of bodies) {
+    w.routes.set(path, (_req, res) => {
+      res.writeHead(200, { 'Cache-Control': 'max-age=60', 'Content-Type': 'application/octet-stream', ETag: '"w"', 'X-Origin-Field': 'kept', 'Content-Length': String(body.length) });
+      let at = 0;
+      const next = (): void => {
+        if (at >= body.length) return void res.end();
+        const piece = body.subarray(at, (at += 1000 + (at % 7000)));
+        res.write(piece, () => setImmediate(next)); // separate writes: separate pieces in storage
+      };
+      next();
+    });
+  }
+  const cache = memoryCache();
+  const p = await startProxy(cachingProxy(() => w.origin.port, cache), { h2c: true });
+  w.proxies.push(p);
+  const client = h2Client(p.port);
+  try {
+    for (const [path, body] of bodies) {
+      const miss = await request(p.port, { path });
+      assert.ok(miss.body.equals(body), `${path}: the miss`);
+      const hit = await request(p.port, { path });
+      assert.ok(hit.body.equals(body), `${path}: h1 hit bytes`);
+      assert.is(hit.headers['content-length'], String(body.length));
+      assert.is(hit.headers['content-type'], 'application/octet-stream');
+      assert.is(hit.headers.etag, '"w"');
+      assert.is(hit.headers['x-origin-field'], 'kept');
+      assert.ok(hit.headers.age !== undefined);
+      const h2 = await h2Request(client, { ':path': path });
+      assert.is(h2.headers[':status'], 200);
+      assert.ok(h2.body.equals(body), `${path}: h2 hit bytes`);
+      assert.is(h2.headers['content-length'], String(body.length));
+      assert.is(h2.headers['content-type'], 'application/octet-stream');
+      assert.is(h2.headers.etag, '"w"');
+      assert.is(h2.headers['x-origin-field'], 'kept');
+      assert.is(w.origin.count(path), 1, `${path}: every hit from storage`);
+    }
+    // nghttp prints each frame: the small hit is HEADERS then one DATA frame carrying END_STREAM
+    // (a piece-by-piece send ends with an empty DATA frame instead).
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile('nghttp', ['-nv', `http://127.0.0.1:${p.port}/whole-small`], { timeout: 10_000 }, (e, stdout) => (e ? reject(e) : resolve(stdout))),
+    );
+    const data = [...out.matchAll(/recv DATA frame <length=(\d+), flags=(0x[0-9a-f]+), stream_id=\d+>/g)].map((m) => `${m[1]} ${m[2]}`);
+    assert.equal(data, ['3000 0x01'], 'one DATA frame, END_STREAM set');
+    assert.is(w.origin.count('/whole-small'), 1);
   } finally {
     client.close();
   }
