@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpPeer, SluiceError, TransportConnector, defaultLogger, formatAddress, reportError, toSluiceError } from '@sluice/core';
-import type { Digest, ErrorReporter, HeaderMap, Logger, ServerApp, Stream, ResponseHeader } from '@sluice/core';
+import type { Digest, ErrorReporter, HeaderMap, Logger, RequestHeader, ServerApp, Stream, ResponseHeader } from '@sluice/core';
 import { ClientSession, ServerSession } from '@sluice/http1';
 import type { ServerSessionOptions } from '@sluice/http1';
 import { Http2Connector } from '@sluice/http2';
@@ -538,7 +538,6 @@ export class HttpProxy<Ctx> implements ServerApp {
 
   /** One request and its response over `stream`. */
   private async exchange(session: DownstreamSession, ctx: Ctx, peer: HttpPeer, stream: Stream, reused: boolean, send: BodySend | undefined): Promise<number> {
-    const proxy = this.proxy;
     const timeoutMs = peer.options.readTimeoutMs;
     // A pooled connection keeps its client session (parser and listeners) from its last exchange.
     let pooled = this.clients.get(stream);
@@ -550,24 +549,14 @@ export class HttpProxy<Ctx> implements ServerApp {
     const client = pooled.client;
     let handedOver = false;
     try {
-      const upgrade = session.isUpgradeRequest && session.request.method !== 'CONNECT';
-      const req = session.request.clone();
-      removeHopByHop(req.headers, upgrade);
-      // 100-continue is answered downstream by our session when the body is first read.
-      req.headers.delete('expect');
-      // Via names the protocol the message was received with (RFC 9110 §7.6.3).
-      if (this.via !== undefined) req.headers.append('Via', `${req.version} ${this.via}`);
+      const req = this.upstreamRequestHead(session, session.isUpgradeRequest && session.request.method !== 'CONNECT');
       if (req.version !== '1.1') {
         // Sent on as HTTP/1.1, which requires Host (RFC 9112 §3.2); an HTTP/1.0 client may have left it out.
         req.version = '1.1';
         if (!req.headers.has('host')) req.headers.appendUnchecked('Host', peer.addressText);
       }
-      if (this.cache !== undefined) this.cache.upstreamRequest(session, req);
-      if (proxy.upstreamRequestFilter) {
-        const r = proxy.upstreamRequestFilter(session, req, ctx);
-        if (isThenable(r)) await r;
-      }
-      if (this.observer !== undefined) this.observer.upstreamRequest?.(session, req, session.observation);
+      const phases = this.upstreamRequestPhases(session, ctx, req);
+      if (phases) await phases;
       // A small body that is already here leaves with the head in one write.
       if (send !== undefined && stream.socket.writableCorked === 0) {
         stream.socket.cork();
@@ -581,11 +570,8 @@ export class HttpProxy<Ctx> implements ServerApp {
       }
       session.attachUpstream?.(client);
       if (send !== undefined) {
-        if (send.running !== undefined) await send.running;
-        send.done = send.cancelled = false;
-        send.failure = undefined;
-        send.upstream = client;
-        send.running = this.sendBody(session, ctx, client, send);
+        const previous = this.startBodySend(session, ctx, client, send);
+        if (previous) await previous;
       }
       // Each 1xx goes downstream as it arrives (RFC 9110 §15.2); the loop costs no Promise of its own.
       let res: ResponseHeader;
@@ -593,8 +579,7 @@ export class HttpProxy<Ctx> implements ServerApp {
         try {
           res = await client.readResponseHead();
         } catch (e) {
-          if (send?.failure?.source === 'Downstream') throw send.failure;
-          throw this.upstreamError(e, reused && client.bodyBytesRead() === 0, 'reading the response head');
+          throw this.responseHeadError(e, client, reused, send);
         }
         if (res.status >= 200 || res.status === 101) break;
         await this.forwardInformational(session, res);
@@ -628,23 +613,14 @@ export class HttpProxy<Ctx> implements ServerApp {
 
   /** One request and its response as a stream on a shared HTTP/2 connection (RFC 9113 §8; h1 fields converted). */
   private async exchangeHttp2(session: DownstreamSession, ctx: Ctx, peer: HttpPeer, h2: Http2ClientSession, reused: boolean, send: BodySend | undefined): Promise<number> {
-    const proxy = this.proxy;
-    const req = session.request.clone();
+    const req = this.upstreamRequestHead(session, false);
     // `te: trailers` is the one TE value HTTP/2 allows (RFC 9113 §8.2.2); gRPC needs it end to end.
-    const teTrailers = connectionHas(req.headers.get('te'), 'trailers');
-    removeHopByHop(req.headers);
-    req.headers.delete('expect');
-    if (teTrailers) req.headers.appendUnchecked('te', 'trailers');
+    if (connectionHas(session.request.headers.get('te'), 'trailers')) req.headers.appendUnchecked('te', 'trailers');
     // Host becomes :authority (RFC 9113 §8.3.1); an HTTP/1.0 request may have none.
     if (!req.headers.has('host')) req.headers.appendUnchecked('host', peer.sni || peer.addressText);
-    if (this.via !== undefined) req.headers.append('Via', `${req.version} ${this.via}`);
     req.version = '2';
-    if (this.cache !== undefined) this.cache.upstreamRequest(session, req);
-    if (proxy.upstreamRequestFilter) {
-      const r = proxy.upstreamRequestFilter(session, req, ctx);
-      if (isThenable(r)) await r;
-    }
-    if (this.observer !== undefined) this.observer.upstreamRequest?.(session, req, session.observation);
+    const phases = this.upstreamRequestPhases(session, ctx, req);
+    if (phases) await phases;
     const target = { scheme: peer.tls ? 'https' : 'http', authority: req.headers.get('host'), endStream: send === undefined };
     let stream: Http2ClientStream;
     try {
@@ -658,11 +634,8 @@ export class HttpProxy<Ctx> implements ServerApp {
     let complete = false;
     try {
       if (send !== undefined) {
-        if (send.running !== undefined) await send.running;
-        send.done = send.cancelled = false;
-        send.failure = undefined;
-        send.upstream = upstream;
-        send.running = this.sendBody(session, ctx, upstream, send);
+        const previous = this.startBodySend(session, ctx, upstream, send);
+        if (previous) await previous;
       }
       // Each 1xx goes downstream as it arrives (RFC 9110 §15.2); the loop costs no Promise of its own.
       let res: ResponseHeader;
@@ -670,8 +643,7 @@ export class HttpProxy<Ctx> implements ServerApp {
         try {
           res = await upstream.readResponseHead();
         } catch (e) {
-          if (send?.failure?.source === 'Downstream') throw send.failure;
-          throw this.upstreamError(e, reused && upstream.bodyBytesRead() === 0, 'reading the response head');
+          throw this.responseHeadError(e, upstream, reused, send);
         }
         if (res.status >= 200 || res.status === 101) break;
         await this.forwardInformational(session, res);
@@ -687,6 +659,67 @@ export class HttpProxy<Ctx> implements ServerApp {
       // An unfinished exchange resets its stream; the connection stays for the others.
       if (!complete || !stream.localEnded) upstream.close();
     }
+  }
+
+  /**
+   * The request as it goes upstream, either protocol: a copy without hop-by-hop fields (the Upgrade
+   * pair kept when `upgrade`) nor Expect, with Via when configured.
+   */
+  private upstreamRequestHead(session: DownstreamSession, upgrade: boolean): RequestHeader {
+    const req = session.request.clone();
+    removeHopByHop(req.headers, upgrade);
+    // 100-continue is answered downstream by our session when the body is first read.
+    req.headers.delete('expect');
+    // Via names the protocol the message was received with (RFC 9110 §7.6.3).
+    if (this.via !== undefined) req.headers.append('Via', `${req.version} ${this.via}`);
+    return req;
+  }
+
+  /**
+   * The cache's and the user's hooks on the upstream request, then the observer: a Promise only when
+   * `upstreamRequestFilter` returned one (a sync phase costs no await).
+   */
+  private upstreamRequestPhases(session: DownstreamSession, ctx: Ctx, req: RequestHeader): Promise<void> | undefined {
+    if (this.cache !== undefined) this.cache.upstreamRequest(session, req);
+    const filter = this.proxy.upstreamRequestFilter;
+    if (filter !== undefined) {
+      const r = filter(session, req, ctx);
+      if (isThenable(r)) return this.observeUpstreamRequestAfter(r, session, req);
+    }
+    if (this.observer !== undefined) this.observer.upstreamRequest?.(session, req, session.observation);
+    return undefined;
+  }
+
+  private async observeUpstreamRequestAfter(filtering: PromiseLike<void>, session: DownstreamSession, req: RequestHeader): Promise<void> {
+    await filtering;
+    if (this.observer !== undefined) this.observer.upstreamRequest?.(session, req, session.observation);
+  }
+
+  /**
+   * Starts this attempt's request-body sender beside the response reader. A retry's waits for the
+   * previous attempt's sender to stop first: the Promise returned then is to be awaited (the first
+   * attempt gets none).
+   */
+  private startBodySend(session: DownstreamSession, ctx: Ctx, upstream: UpstreamExchange, send: BodySend): Promise<void> | undefined {
+    const previous = send.running;
+    if (previous !== undefined) {
+      send.running = undefined;
+      return previous.then(() => void this.startBodySend(session, ctx, upstream, send));
+    }
+    send.done = send.cancelled = false;
+    send.failure = undefined;
+    send.upstream = upstream;
+    send.running = this.sendBody(session, ctx, upstream, send);
+    return undefined;
+  }
+
+  /**
+   * Why a response head did not come: the client's failure when the body sender saw it leave, else the
+   * upstream's (retryable once when a reused connection failed before any response byte).
+   */
+  private responseHeadError(e: unknown, upstream: UpstreamExchange, reused: boolean, send: BodySend | undefined): SluiceError {
+    if (send?.failure?.source === 'Downstream') return send.failure;
+    return this.upstreamError(e, reused && upstream.bodyBytesRead() === 0, 'reading the response head');
   }
 
   /**

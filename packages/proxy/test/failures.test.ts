@@ -2,6 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { request as httpRequest } from 'node:http';
+import { createHash } from 'node:crypto';
 import { SluiceError } from '@sluice/core';
 import type { HttpPeer } from '@sluice/core';
 import type { ProxyHttp } from '../src/index.js';
@@ -185,21 +186,28 @@ failover('a reused connection that dies before answering is retried once on a fr
       socket.destroy();
     }
   });
-  const retried = await startRawOrigin((socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nfresh'));
+  // The fresh origin answers once it has the whole body, telling what it got.
+  const retried = await startOrigin((req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (d: Buffer) => parts.push(d));
+    req.on('end', () => res.writeHead(200, { connection: 'close' }).end(`fresh ${createHash('sha256').update(Buffer.concat(parts)).digest('hex')}`));
+  });
+  const body = Buffer.from(Array.from({ length: 1000 }, (_, i) => (i * 31) & 255));
   try {
     let reusedSeen = 0;
     let pick = 0;
     const p = await startProxy({
       newCtx: () => null,
-      // The first two picks go to the flaky origin; a third pick (the retry) goes to the fresh one.
-      upstreamPeer: () => peerOf(pick++ < 2 ? flaky.port : retried.port),
+      // The first two picks go to the flaky origin; a third pick (the retry) goes to the fresh one,
+      // bounded so a body that never comes is a 504, not a hang.
+      upstreamPeer: () => (pick++ < 2 ? peerOf(flaky.port) : peerOf(retried.port, { readTimeoutMs: 5000 })),
       connectedToUpstream: (_s, reused) => void (reusedSeen += reused ? 1 : 0),
     });
     ctx.proxies.push(p);
     assert.is((await request(p.port)).body.toString(), 'first');
-    const r = await request(p.port, { method: 'POST', body: 'x'.repeat(1000) });
+    const r = await request(p.port, { method: 'POST', body });
     assert.is(r.status, 200);
-    assert.is(r.body.toString(), 'fresh');
+    assert.is(r.body.toString(), `fresh ${createHash('sha256').update(body).digest('hex')}`, 'the whole body, replayed');
     assert.is(reusedSeen, 1, 'the second request went out on the pooled connection first');
   } finally {
     await flaky.close();
