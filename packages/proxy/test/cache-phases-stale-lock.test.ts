@@ -8,7 +8,7 @@ import { request as httpRequest } from 'node:http';
 import { WebSocket, WebSocketServer } from 'ws';
 import { TinyUfo } from '@sluice/cache';
 import { CacheLock, HttpCache, MemoryStorage, Predictor, type MemoryEntry, type ProxyHttp } from '../src/index.js';
-import { request, startProxy, type RunningProxy } from './helpers/net.js';
+import { request, startProxy, startRawOrigin, type RunningProxy } from './helpers/net.js';
 import { cachingProxy, memoryCache, startRoutedOrigin, sleep, type CountingOrigin, type RouteHandler } from './helpers/cache.js';
 
 interface World {
@@ -62,6 +62,37 @@ test('stale-while-revalidate: the stale response is served at once and refreshed
   await until(() => cache.stats.stored === 2);
   assert.is((await request(port, { path: '/swr' })).body.toString(), 'v2');
   assert.is(cache.stats.stale, 2);
+});
+
+test('a background refresh answered 101 by the origin fails as ERR_PROXY_SUBREQUEST_UPGRADE; the stale entry stays', async (w) => {
+  // The first request is answered with a cacheable response; the refresh (a GET with no Upgrade)
+  // gets a 101 no client asked for: a subrequest has no connection to switch.
+  let switched = 0;
+  let switchedClosed = 0;
+  const origin = await startRawOrigin((socket, n) => {
+    if (n === 0 && origin.connections === 1) socket.write('HTTP/1.1 200 OK\r\nCache-Control: max-age=1, stale-while-revalidate=60\r\nContent-Length: 2\r\n\r\nv1');
+    else {
+      switched++;
+      socket.once('close', () => switchedClosed++);
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+    }
+  });
+  const logged: Array<{ code: string | undefined; status: number }> = [];
+  try {
+    const cache = memoryCache();
+    const { port } = await proxyFor(w, cache, { logging: (session, error) => void logged.push({ code: error?.code, status: session.responseStatus }) }, () => origin.port);
+    assert.is((await request(port, { path: '/refresh-101' })).body.toString(), 'v1');
+    await sleep(1100);
+    assert.is((await request(port, { path: '/refresh-101' })).body.toString(), 'v1', 'served stale while refreshing');
+    await until(() => logged.length === 3);
+    const refresh = logged.find((l) => l.code !== undefined);
+    assert.is(refresh?.code, 'ERR_PROXY_SUBREQUEST_UPGRADE', JSON.stringify(logged));
+    assert.is(cache.stats.stored, 1, 'nothing replaced the entry');
+    await until(() => switchedClosed === switched, 2000).catch(() => assert.unreachable(`${switched - switchedClosed} switched upstream connection(s) left open`));
+    assert.is((await request(port, { path: '/refresh-101' })).body.toString(), 'v1');
+  } finally {
+    await origin.close();
+  }
 });
 
 test('stale-if-error: a 5xx or a dead origin during revalidation serves the stale response; must-revalidate forbids it', async (w) => {

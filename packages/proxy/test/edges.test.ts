@@ -9,7 +9,7 @@ import { connect as netConnect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { HttpPeer, ResponseHeader, TransportConnector, silentLogger } from '@sluice/core';
+import { HttpPeer, ResponseHeader, SluiceError, TransportConnector, silentLogger } from '@sluice/core';
 import { TlsSettings } from '@sluice/tls';
 import { httpProxyService } from '../src/index.js';
 import { curl, peerOf, rawExchange, request, startOrigin, startProxy, startRawOrigin } from './helpers/net.js';
@@ -184,6 +184,30 @@ edges('graceful shutdown closes idle keep-alive connections after the linger (sh
   await running;
   connector.pool.clear();
   assert.is(service.openConnections, 0);
+});
+
+edges('a shutdownIdleLingerMs or max_retries out of range is a typed ConfigError when the service is made', () => {
+  const proxy = { newCtx: () => null, upstreamPeer: () => peerOf(1) };
+  const conf = { max_retries: 1, upstream_keepalive_pool_size: 8 };
+  const refused = (make: () => unknown, code: string, what: string) => {
+    try {
+      make();
+    } catch (e) {
+      assert.instance(e, SluiceError, what);
+      assert.is((e as SluiceError).type, 'ConfigError', what);
+      assert.is((e as SluiceError).code, code, what);
+      return;
+    }
+    assert.unreachable(`${what}: accepted`);
+  };
+  for (const ms of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+    refused(() => httpProxyService(conf, proxy, { shutdownIdleLingerMs: ms }), 'ERR_PROXY_INVALID_SHUTDOWN_IDLE_LINGER', `shutdownIdleLingerMs ${ms}`);
+  }
+  for (const n of [-1, 1.5, Number.NaN]) {
+    refused(() => httpProxyService({ ...conf, max_retries: n }, proxy), 'ERR_PROXY_INVALID_MAX_RETRIES', `max_retries ${n}`);
+  }
+  // The bounds themselves are allowed: 0 closes idle connections at once, and retries nothing.
+  httpProxyService({ ...conf, max_retries: 0 }, proxy, { shutdownIdleLingerMs: 0 });
 });
 
 edges('an upstream that answers early (413) without reading the upload: the answer reaches the client', async (ctx) => {
