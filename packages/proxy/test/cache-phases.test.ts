@@ -425,6 +425,12 @@ test('a hit is sent whole: exact bytes and headers over h1 and h2, one DATA fram
       assert.is(h2.headers['x-origin-field'], 'kept');
       assert.is(w.origin.count(path), 1, `${path}: every hit from storage`);
     }
+    // A Range merges the large entry into one piece: its next hits go whole too, past the client's
+    // 65535-byte flow-control window on h2.
+    const large = bodies.get('/whole-large')!;
+    assert.ok((await request(p.port, { path: '/whole-large', headers: { range: 'bytes=0-9' } })).body.equals(large.subarray(0, 10)));
+    assert.ok((await h2Request(client, { ':path': '/whole-large' })).body.equals(large), 'h2, one piece past the window');
+    assert.ok((await request(p.port, { path: '/whole-large' })).body.equals(large), 'h1, one piece');
     // nghttp prints each frame: the small hit is HEADERS then one DATA frame carrying END_STREAM
     // (a piece-by-piece send ends with an empty DATA frame instead).
     const out = await new Promise<string>((resolve, reject) =>
