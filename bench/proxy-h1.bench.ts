@@ -11,7 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { median, peakRssMb, rssMb, waitForPort } from './lib/proc.js';
 import { startNginx, startNginxProxy, startPinnedServer, wrk, type WrkResult } from './lib/wrk.js';
 
-const KINDS = ['sluice', 'undici', 'node-http-proxy', 'raw-pipe'] as const;
+const KINDS = ['sluice', 'sluice-lean', 'undici', 'node-http-proxy', 'raw-pipe'] as const;
+/**
+ * `sluice-lean` is the same proxy under V8 flags that keep the heap small (`LEAN_FLAGS`): Node's
+ * defaults let the young generation grow to 2 x 16 MB under sustained load.
+ */
+const LEAN_FLAGS = (process.env.LEAN_FLAGS ?? '--max-semi-space-size=1 --optimize-for-size').split(' ').filter(Boolean);
 const SERVE_FILE = join(dirname(fileURLToPath(import.meta.url)), '.bench-out', 'proxy-h1-serve.mjs');
 type Kind = (typeof KINDS)[number];
 
@@ -23,7 +28,7 @@ import { createServer as createHttpServer, Agent } from 'node:http';
 import { connect, createServer as createNetServer } from 'node:net';
 const [kind, originPort] = [process.argv[2], Number(process.argv[3])];
 let server;
-if (kind === 'sluice') {
+if (kind === 'sluice' || kind === 'sluice-lean') {
   const { HttpPeer, silentLogger } = await import('@sluice/core');
   const { httpProxyService } = await import('@sluice/proxy');
   const peer = new HttpPeer('127.0.0.1:' + originPort);
@@ -77,7 +82,7 @@ const CONNS = Number(process.env.CONNS ?? 50);
 
 
 function startProxy(kind: Kind, originPort: number): Promise<{ child: ChildProcess; port: number }> {
-  return startPinnedServer(SERVE_FILE, [kind, String(originPort)], kind);
+  return startPinnedServer(SERVE_FILE, [kind, String(originPort)], kind, kind === 'sluice-lean' ? LEAN_FLAGS : []);
 }
 
 /**
@@ -86,12 +91,13 @@ function startProxy(kind: Kind, originPort: number): Promise<{ child: ChildProce
  * divided by the connections, is the cost of one. (Node's http servers drop idle connections after
  * 5 s, so the reading is taken 1 s after the last answer.)
  */
-async function idleConnections(proxies: Map<Kind, { child: ChildProcess; port: number }>): Promise<void> {
+async function idleConnections(targets: Array<[string, number, number | undefined]>): Promise<void> {
   const { connect } = await import('node:net');
   const count = Number(process.env.IDLE ?? 10_000);
   const rows = [];
-  for (const [kind, p] of proxies) {
-    if (kind === 'raw-pipe') continue;
+  for (const [kind, port, pid] of targets) {
+    if (kind === 'raw-pipe' || pid === undefined) continue;
+    const p = { port, child: { pid } };
     const before = rssMb(p.child.pid!);
     const sockets = [];
     let answered = 0;
@@ -136,7 +142,7 @@ async function main(): Promise<void> {
   targets.push(['nginx (origin alone)', nginx.port, undefined]);
   const results = new Map<string, WrkResult[]>();
   try {
-    if (process.env.MODE === 'idle') return await idleConnections(proxies);
+    if (process.env.MODE === 'idle') return await idleConnections(targets);
     for (const [, port] of targets) wrk(port, 1, undefined, PATH, CONNS); // warm-up: JIT, pools, connections
     for (let round = 0; round < rounds; round++) {
       for (const [name, port, pid] of targets) {

@@ -49,7 +49,8 @@ export function startNginxWith(dir: string, name: string, cpu: number, httpBody:
   writeFileSync(
     conf,
     `worker_processes 1;${options.masterProcess === false ? ' master_process off;' : ''} daemon off; pid ${dir}/${name}.pid; error_log ${dir}/${name}-error.log;
-events { worker_connections 4096; }
+worker_rlimit_nofile 19000;
+events { worker_connections 16384; }
 http { access_log off; keepalive_requests 1000000;
   ${httpBody.replaceAll('PORT2', String(port + 1)).replaceAll('PORT', String(port))} }\n`,
   );
@@ -96,8 +97,8 @@ export async function startNginxProxy(dir: string, originPort: number): Promise<
  * Starts `node file ...args` pinned to CPU 0 (wrk and the origin get CPU 1) and resolves with its port
  * once it prints `PORT <n>`.
  */
-export function startPinnedServer(file: string, args: string[], name: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn('taskset', ['-c', '0', process.execPath, file, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+export function startPinnedServer(file: string, args: string[], name: string, nodeFlags: string[] = []): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn('taskset', ['-c', '0', process.execPath, ...nodeFlags, file, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {

@@ -125,6 +125,8 @@ export class Stream {
   private readonly retained = [0, 0, 0];
   /** The buffer the socket reads into next (the one the current read used, inside the callback). */
   private readBuffer: Buffer = RECEIVE_BUFFER;
+  /** {@link Stream.chooseReadBuffer} bound, made for the streams that own reads only. */
+  private nextReadBuffer: (() => Buffer) | undefined;
 
   constructor(socket: Socket, digest?: Digest, timeouts: StreamTimeouts = {}) {
     this.socket = socket;
@@ -239,7 +241,7 @@ export class Stream {
     this.wantOwnReads = on;
     // Node asks the generator for the next buffer after each read; it stays installed until a read
     // went back to the shared buffer.
-    if (on) (this.socket as UserBufferSocket)[userBufferKeysFound.generator] = this.nextReadBuffer;
+    if (on) (this.socket as UserBufferSocket)[userBufferKeysFound.generator] = this.nextReadBuffer ??= this.chooseReadBuffer.bind(this);
     return true;
   }
 
@@ -282,7 +284,7 @@ export class Stream {
    * Node's `onread.buffer` generator, asked after each read for the buffer of the next one: an own
    * buffer with no view out (the one just read into first, while warm), else the shared buffer.
    */
-  private readonly nextReadBuffer = (): Buffer => {
+  private chooseReadBuffer(): Buffer {
     const own = this.own;
     const retained = this.retained;
     let next: Buffer = RECEIVE_BUFFER;
@@ -306,7 +308,7 @@ export class Stream {
     }
     this.readBuffer = next;
     return next;
-  };
+  }
 
   /** Switches the socket to read into {@link RECEIVE_BUFFER}, if it is a plain socket that can. */
   private useUserBuffer(): boolean {
