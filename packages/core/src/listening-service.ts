@@ -88,6 +88,8 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
   private readonly bound: Array<{ handle: ListenerHandle; endpoint: Endpoint }> = [];
   private readonly open = new Set<Socket>();
   private drained: (() => void) | undefined;
+  /** Every tracked socket's 'close' listener (the socket is `this`): one function, not one per connection. */
+  private readonly untrack = untrackSocket(this.open, () => this.drained?.());
   /** Where a crashed connection handler is reported (default: the server's, see {@link ServerOptions.errorReporter}). */
   errorReporter: ErrorReporter | undefined;
 
@@ -278,10 +280,7 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
   /** Counts `socket` as open until it closes: a graceful shutdown waits for every open connection. */
   private track(socket: Socket): void {
     this.open.add(socket);
-    socket.once('close', () => {
-      this.open.delete(socket);
-      if (this.open.size === 0) this.drained?.();
-    });
+    socket.on('close', this.untrack);
   }
 
   // Every connection that reaches here was accepted by the kernel before the listener closed (a TLS
@@ -313,6 +312,14 @@ export class ListeningService<App extends ServerApp = ServerApp> implements Serv
     reportError(this.errorReporter, e, { where: 'connection handler', service: this.name, client: peer && formatAddress(peer) }, log);
     stream.destroy();
   }
+}
+
+/** A 'close' listener that forgets its socket (`this`) and tells `drained` when none is left. */
+function untrackSocket(open: Set<Socket>, drained: () => void): (this: Socket) => void {
+  return function (this: Socket) {
+    open.delete(this);
+    if (open.size === 0) drained();
+  };
 }
 
 function handshakeError(e: Error, s: TLSSocket, addr: string): SluiceError {

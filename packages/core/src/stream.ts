@@ -127,6 +127,17 @@ export class Stream {
   private readBuffer: Buffer = RECEIVE_BUFFER;
   /** {@link Stream.chooseReadBuffer} bound, made for the streams that own reads only. */
   private nextReadBuffer: (() => Buffer) | undefined;
+  // Socket listeners few streams need, made on first use: a connection waiting idle holds none of them
+  // (each bound handler is a closure of ~56 bytes per connection).
+  /** For read(). */
+  private dataListener: ((chunk: Buffer) => void) | undefined;
+  private readTimeoutListener: (() => void) | undefined;
+  /** For watchIdle() on a detached stream (a pooled connection). */
+  private idleDataListener: (() => void) | undefined;
+  /** For receive() on a socket that cannot read into a user buffer (TLS). */
+  private receivedDataListener: ((chunk: Buffer) => void) | undefined;
+  /** For a user-buffer socket after stopReceiving(). */
+  private userBufferForwarder: ((length: number, buffer: Buffer) => boolean) | undefined;
 
   constructor(socket: Socket, digest?: Digest, timeouts: StreamTimeouts = {}) {
     this.socket = socket;
@@ -135,7 +146,8 @@ export class Stream {
     this.writeTimeoutMs = timeouts.writeTimeoutMs;
     socket.on('error', this.onError);
     socket.on('end', this.onEnd);
-    socket.on('close', this.onClose);
+    // The same listener: either ends reading (one closure per connection fewer).
+    socket.on('close', this.onEnd);
   }
 
   /** The peer as text, for logs and error messages. */
@@ -168,7 +180,7 @@ export class Stream {
     return new Promise((resolve, reject) => {
       const waiter: ReadWaiter = { resolve, reject, timer: undefined };
       if (this.readTimeoutMs !== undefined) {
-        waiter.timer = setTimeout(this.onReadTimeout, this.readTimeoutMs);
+        waiter.timer = setTimeout((this.readTimeoutListener ??= () => this.onReadTimeout()), this.readTimeoutMs);
         waiter.timer.unref();
       }
       this.waiter = waiter;
@@ -188,7 +200,7 @@ export class Stream {
   detachReader(): Buffer[] {
     this.detached = true;
     if (this.reading) {
-      this.socket.off('data', this.onData);
+      this.socket.off('data', this.dataListener as (chunk: Buffer) => void);
       this.reading = false;
     }
     this.socket.pause();
@@ -213,7 +225,7 @@ export class Stream {
       (this.socket as UserBufferSocket)[(userBufferKeysFound as UserBufferKeys).callback] = this.onUserBufferRead;
       // Paused now stops the handle's reads too (a user-buffer socket pauses at the handle).
       this.socket.pause();
-    } else this.socket.on('data', this.onReceivedData);
+    } else this.socket.on('data', (this.receivedDataListener ??= (chunk: Buffer) => this.onReceivedData(chunk)));
     return early;
   }
 
@@ -223,8 +235,8 @@ export class Stream {
     this.receiver = undefined;
     this.receiverArg = undefined;
     this.socket.pause();
-    if (this.userBuffer) (this.socket as UserBufferSocket)[(userBufferKeysFound as UserBufferKeys).callback] = this.onUserBufferForward;
-    else this.socket.off('data', this.onReceivedData);
+    if (this.userBuffer) (this.socket as UserBufferSocket)[(userBufferKeysFound as UserBufferKeys).callback] = this.userBufferForwarder ??= (length: number, buffer: Buffer) => this.forwardUserBufferRead(length, buffer);
+    else this.socket.off('data', this.receivedDataListener as (chunk: Buffer) => void);
   }
 
   /**
@@ -310,7 +322,7 @@ export class Stream {
     return next;
   }
 
-  /** Switches the socket to read into {@link RECEIVE_BUFFER}, if it is a plain socket that can. */
+  /** Switches the socket to read into {@link RECEIVE_BUFFER} (bytes to the receiver), if it is a plain socket that can. */
   private useUserBuffer(): boolean {
     if (this.userBuffer) return true;
     const socket = this.socket as UserBufferSocket;
@@ -319,7 +331,7 @@ export class Stream {
     const keys = userBufferKeys(socket);
     if (keys === null || socket[keys.buffer] !== null || socket[keys.callback] !== null) return false;
     socket[keys.buffer] = RECEIVE_BUFFER;
-    socket[keys.callback] = this.onUserBufferForward;
+    socket[keys.callback] = this.onUserBufferRead;
     handle.useUserBuffer(RECEIVE_BUFFER);
     this.userBuffer = true;
     return true;
@@ -332,13 +344,15 @@ export class Stream {
   };
 
   /** Without a receiver, bytes of a user-buffer socket become 'data' events again (copied). */
-  private readonly onUserBufferForward = (length: number, buffer: Buffer): boolean => this.socket.push(Buffer.from(buffer.subarray(0, length)));
+  private forwardUserBufferRead(length: number, buffer: Buffer): boolean {
+    return this.socket.push(Buffer.from(buffer.subarray(0, length)));
+  }
 
-  private readonly onReceivedData = (chunk: Buffer): void => {
+  private onReceivedData(chunk: Buffer): void {
     const receiver = this.receiver;
     if (receiver !== undefined) receiver(this.receiverArg, chunk, chunk.length, false);
     if (this.idleWatcher !== undefined) this.notifyIdle('data');
-  };
+  }
 
   /**
    * Writes bytes. Returns undefined when the socket took them without backpressure, or a Promise that
@@ -425,7 +439,7 @@ export class Stream {
     // A detached stream's bytes go to its push reader's 'data' listener; one more listener beside it
     // sees them too. ('readable' would switch the socket out of flowing mode and back, two ticks.)
     // A receiving stream tells the watcher from its receive callback.
-    else if (this.receiver === undefined) this.socket.on('data', this.onIdleData);
+    else if (this.receiver === undefined) this.socket.on('data', (this.idleDataListener ??= () => this.notifyIdle('data')));
     this.socket.resume();
   }
 
@@ -438,14 +452,14 @@ export class Stream {
     this.idleWatched = false;
     this.idleWatcher = undefined;
     this.idleWatcherArg = undefined;
-    if (this.detached) this.socket.off('data', this.onIdleData);
+    if (this.detached && this.idleDataListener !== undefined) this.socket.off('data', this.idleDataListener);
     if (!this.waiter && this.receiver === undefined && this.socket.listenerCount('data') === (this.reading ? 1 : 0)) this.socket.pause();
   }
 
   private startReading(): void {
     if (this.reading) return;
     this.reading = true;
-    this.socket.on('data', this.onData);
+    this.socket.on('data', (this.dataListener ??= (chunk: Buffer) => this.onData(chunk)));
   }
 
   private notifyIdle(event: IdleEvent): void {
@@ -460,7 +474,7 @@ export class Stream {
     return new SluiceError('ConnectionClosed', { context: `${op} on a closed connection to ${this.peer}` });
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  private onData(chunk: Buffer): void {
     const waiter = this.waiter;
     if (waiter) {
       this.waiter = undefined;
@@ -472,17 +486,9 @@ export class Stream {
     this.buffered.push(chunk);
     this.socket.pause();
     this.notifyIdle('data');
-  };
-
-  private readonly onIdleData = (): void => this.notifyIdle('data');
+  }
 
   private readonly onEnd = (): void => {
-    this.ended = true;
-    this.settleWaiter();
-    this.notifyIdle('end');
-  };
-
-  private readonly onClose = (): void => {
     this.ended = true;
     this.settleWaiter();
     this.notifyIdle('end');
@@ -495,14 +501,14 @@ export class Stream {
     this.notifyIdle('end');
   };
 
-  private readonly onReadTimeout = (): void => {
+  private onReadTimeout(): void {
     const waiter = this.waiter;
     if (!waiter) return;
     this.waiter = undefined;
     this.failure = new SluiceError('ReadTimedout', { context: `no bytes within ${this.readTimeoutMs} ms from ${this.peer}` });
     waiter.reject(this.failure);
     this.socket.destroy();
-  };
+  }
 
   private settleWaiter(): void {
     const waiter = this.waiter;

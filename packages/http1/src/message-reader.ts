@@ -147,6 +147,7 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
 
   /** Forgets the finished message and starts parsing the next one from the bytes already here. */
   nextMessage(): void {
+    this.parser.forgetMessage();
     this.head = null;
     this.trailers = null;
     this.complete = false;
@@ -158,7 +159,7 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
 
   /** Resolves when something changed (head, body, end, error); the caller re-checks its condition. */
   changed(): Promise<void> {
-    return new Promise(this.waitForChange);
+    return new Promise((this.waitForChange ??= (resolve) => this.setWaiter(resolve)));
   }
 
   /**
@@ -171,11 +172,16 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
     this.pump();
   }
 
-  /** The executor of {@link MessageReader.changed}'s Promise, made once rather than per wait. */
-  private readonly waitForChange = (resolve: (value: void) => void): void => {
+  /**
+   * The executor of {@link MessageReader.changed}'s Promise, made at its first use (a session that
+   * waits through onChange never needs it) rather than per wait.
+   */
+  private waitForChange: ((resolve: (value: void) => void) => void) | undefined;
+
+  private setWaiter(resolve: (value: void) => void): void {
     this.waiter = resolve;
     this.pump();
-  };
+  }
 
   private wake(): void {
     const w = this.waiter;

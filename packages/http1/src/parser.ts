@@ -152,6 +152,19 @@ export class Http1Parser<Head extends RequestHeader | ResponseHeader = RequestHe
     this.paused = true;
   }
 
+  /**
+   * Forgets the head of the finished message (its fields, the text they were cut from), so a
+   * connection waiting for its next message keeps none of the last one alive.
+   */
+  forgetMessage(): void {
+    this.head = null;
+    this.headers = null;
+    this.trailers = null;
+    this.headText = '';
+    this.uri = '';
+    this.reason = undefined;
+  }
+
   /** Starts a new stream: forgets everything, including an error. */
   reset(): void {
     this.state = S_START;

@@ -91,6 +91,7 @@ export class ServerSession extends Http1Session<RequestHeader> {
   /** What {@link ServerSession.serve} calls for each request, and how it tells it is done. */
   private handler: RequestHandler | null = null;
   private served: (() => void) | null = null;
+  private finishServingBound: (() => void) | undefined;
   /** serve() waits for the current request's head (its deadline is armed). */
   private awaitingHead = false;
   // What scanFields found in the response being sent.
@@ -179,13 +180,11 @@ export class ServerSession extends Http1Session<RequestHeader> {
    */
   serve(handler: RequestHandler): Promise<void> {
     this.handler = handler;
-    return new Promise(this.startServing);
+    return new Promise((resolve) => {
+      this.served = resolve;
+      this.serveNext();
+    });
   }
-
-  private readonly startServing = (resolve: () => void): void => {
-    this.served = resolve;
-    this.serveNext();
-  };
 
   /**
    * Serves the requests that are here, then asks the reader to call again when more bytes come (no
@@ -203,7 +202,7 @@ export class ServerSession extends Http1Session<RequestHeader> {
       } catch (e) {
         this.awaitingHead = false;
         reader.disarm();
-        this.headFailed(e).then(this.finishServing, this.finishServing);
+        this.headFailed(e).then(this.finishServingListener, this.finishServingListener);
         return;
       }
       if (head === undefined) {
@@ -218,7 +217,7 @@ export class ServerSession extends Http1Session<RequestHeader> {
         return this.finishServing();
       }
       if (this.startRequest(head) !== undefined) {
-        this.respondError(400).then(this.finishServing, this.finishServing);
+        this.respondError(400).then(this.finishServingListener, this.finishServingListener);
         return;
       }
       let r: Promise<void> | void;
@@ -243,7 +242,7 @@ export class ServerSession extends Http1Session<RequestHeader> {
   };
 
   private readonly handlerFailed = (e: unknown): void => {
-    this.respondError(e instanceof H1ParseError ? (e.status ?? 400) : 500).then(this.finishServing, this.finishServing);
+    this.respondError(e instanceof H1ParseError ? (e.status ?? 400) : 500).then(this.finishServingListener, this.finishServingListener);
   };
 
   /**
@@ -253,21 +252,21 @@ export class ServerSession extends Http1Session<RequestHeader> {
    */
   private readyForNext(): boolean {
     if (this.tryReuse()) return true;
-    this.reuse().then(this.reused, this.finishServing);
+    this.reuse().then((again) => (again ? this.serveNext() : this.finishServing()), this.finishServingListener);
     return false;
   }
 
-  private readonly reused = (again: boolean): void => {
-    if (again) this.serveNext();
-    else this.finishServing();
-  };
+  /** {@link ServerSession.finishServing} bound, made when a connection ends in a Promise (most end without one). */
+  private get finishServingListener(): () => void {
+    return (this.finishServingBound ??= () => this.finishServing());
+  }
 
-  private readonly finishServing = (): void => {
+  private finishServing(): void {
     const served = this.served;
     this.served = null;
     this.handler = null;
     if (served !== null) served();
-  };
+  }
 
   /**
    * Tells `listener` once when the client ends or breaks the connection while it is set (null stops
@@ -542,6 +541,11 @@ export class ServerSession extends Http1Session<RequestHeader> {
     if (this.closed) return;
     this.closed = true;
     this.reader.detach();
+    // serve() waiting for the next head is told nothing more by the detached reader: it ends here.
+    if (this.awaitingHead) {
+      this.awaitingHead = false;
+      this.finishServing();
+    }
     this.flush();
     this.stream.end();
     // A peer that never reads must not hold the socket open.

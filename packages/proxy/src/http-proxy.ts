@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpPeer, SluiceError, TransportConnector, defaultLogger, formatAddress, reportError, toSluiceError } from '@sluice/core';
 import type { Digest, ErrorReporter, HeaderMap, Logger, RequestHeader, ServerApp, Stream, ResponseHeader } from '@sluice/core';
 import { ClientSession, ServerSession } from '@sluice/http1';
-import type { ServerSessionOptions } from '@sluice/http1';
+import type { RequestHandler, ServerSessionOptions } from '@sluice/http1';
 import { Http2Connector } from '@sluice/http2';
 import type { Http2ClientSession, Http2ClientStream, Http2ServerOptions, Http2ServerSession, Http2ServerStream } from '@sluice/http2';
 import { clientGoneWhileConnecting, connectWhileClientStays, hasClientLeft } from './connect-wait.js';
@@ -110,6 +110,25 @@ function uncork(socket: Socket): void {
 }
 
 /** What one upstream exchange ended with. */
+/**
+ * A downstream HTTP/1 connection that leaves the proxy's set of idle connections when it closes (a
+ * connection serve() finished with is closed, or was taken over while busy and so not idle): no
+ * Promise waits for the end of serve() to remove it.
+ */
+class DownstreamServerSession extends ServerSession {
+  private readonly idle: Set<ServerSession>;
+
+  constructor(stream: Stream, options: ServerSessionOptions, idle: Set<ServerSession>) {
+    super(stream, options);
+    this.idle = idle;
+  }
+
+  override close(): void {
+    this.idle.delete(this);
+    super.close();
+  }
+}
+
 const DONE = 0;
 const UPGRADED = 1;
 
@@ -147,6 +166,7 @@ export class HttpProxy<Ctx> implements ServerApp {
   private readonly lingerOver = new WeakSet<AbortSignal>();
   private readonly watched = new WeakSet<AbortSignal>();
   private readonly clients = new WeakMap<Stream, { client: ClientSession; timeoutMs: number | undefined }>();
+  private readonly http1Handlers = new WeakMap<AbortSignal, RequestHandler>();
   /** Upstream HTTP/2 connections. */
   readonly http2: Http2Connector;
   private readonly h2c: boolean;
@@ -188,9 +208,13 @@ export class HttpProxy<Ctx> implements ServerApp {
   }
 
   /** Serves one downstream connection (see {@link HttpProxy.serveConnection}), telling the observer. */
-  async processNewConnection(stream: Stream, shutdown: AbortSignal): Promise<void> {
-    const observer = this.observer;
-    if (observer === undefined) return this.serveConnection(stream, shutdown);
+  processNewConnection(stream: Stream, shutdown: AbortSignal): Promise<void> {
+    // No async frame of its own: an idle keep-alive connection holds as few Promises as can be.
+    if (this.observer === undefined) return this.serveConnection(stream, shutdown);
+    return this.observeConnection(this.observer, stream, shutdown);
+  }
+
+  private async observeConnection(observer: ProxyObserver, stream: Stream, shutdown: AbortSignal): Promise<void> {
     if ((stream.socket as TLSSocket).encrypted === true) observer.tlsHandshake?.('downstream', undefined);
     observer.connectionOpened?.(stream.digest);
     try {
@@ -214,7 +238,7 @@ export class HttpProxy<Ctx> implements ServerApp {
    * Serves one downstream connection: HTTP/2 when TLS's ALPN chose h2, or (with `h2c`) when a cleartext
    * connection opens with the HTTP/2 preface; HTTP/1 otherwise.
    */
-  private async serveConnection(stream: Stream, shutdown: AbortSignal): Promise<void> {
+  private serveConnection(stream: Stream, shutdown: AbortSignal): Promise<void> {
     if (!this.watched.has(shutdown)) {
       // One listener per signal, not per connection: on a graceful shutdown, HTTP/2 connections send
       // the two-step GOAWAY and finish the streams in progress. HTTP/1 has no GOAWAY: a connection
@@ -236,12 +260,16 @@ export class HttpProxy<Ctx> implements ServerApp {
     const socket = stream.socket as TLSSocket;
     if (socket.encrypted === true) {
       if (socket.alpnProtocol === 'h2') return this.serveHttp2(stream, shutdown);
-    } else if (this.h2c) {
-      const first = await this.firstBytes(stream);
-      if (first === null) return;
-      stream.unread(first);
-      if (first.length >= PREFACE_SNIFF && startsWithPreface(first)) return this.serveHttp2(stream, shutdown);
-    }
+    } else if (this.h2c) return this.serveCleartext(stream, shutdown);
+    return this.serveHttp1(stream, shutdown);
+  }
+
+  /** With h2c: HTTP/2 when the connection opens with its preface, HTTP/1 otherwise. */
+  private async serveCleartext(stream: Stream, shutdown: AbortSignal): Promise<void> {
+    const first = await this.firstBytes(stream);
+    if (first === null) return;
+    stream.unread(first);
+    if (first.length >= PREFACE_SNIFF && startsWithPreface(first)) return this.serveHttp2(stream, shutdown);
     return this.serveHttp1(stream, shutdown);
   }
 
@@ -293,31 +321,43 @@ export class HttpProxy<Ctx> implements ServerApp {
     }
   }
 
-  /** Serves one downstream HTTP/1 connection until it closes, is upgraded, or the server shuts down. */
-  private async serveHttp1(stream: Stream, shutdown: AbortSignal): Promise<void> {
-    const server = new ServerSession(stream, this.downstreamOptions);
-    try {
-      for (;;) {
-        if (this.lingerOver.has(shutdown)) return server.close();
-        let request;
-        this.idle.add(server);
-        try {
-          request = await server.readRequest();
-        } catch {
-          return; // a malformed or slow request was answered (400, 408, ...) and the connection closed
-        } finally {
-          this.idle.delete(server);
-        }
-        if (request === null) return;
-        const session = new Http1Session(server, request);
-        if (shutdown.aborted) session.setKeepalive(false);
-        if ((await this.processRequest(session)) === UPGRADED) return;
-        if (!session.keepalive || !session.responseDone) return server.close();
-        if (!server.tryReuse() && !(await server.reuse())) return;
-      }
-    } finally {
-      this.idle.delete(server);
+  /**
+   * Serves one downstream HTTP/1 connection until it closes, is upgraded, or the server shuts down.
+   * Between requests it waits in ServerSession.serve (a reader callback, no Promise per wait) and keeps
+   * no reference to the last request.
+   */
+  private serveHttp1(stream: Stream, shutdown: AbortSignal): Promise<void> {
+    const server = new DownstreamServerSession(stream, this.downstreamOptions, this.idle);
+    if (this.lingerOver.has(shutdown)) {
+      server.close();
+      return Promise.resolve();
     }
+    this.idle.add(server);
+    return server.serve(this.http1Handler(shutdown));
+  }
+
+  /** What serveHttp1 runs for each request: one handler per shutdown signal, not per connection. */
+  private http1Handler(shutdown: AbortSignal): RequestHandler {
+    let handler = this.http1Handlers.get(shutdown);
+    if (handler === undefined) {
+      handler = (server, request) => this.serveHttp1Request(server, request, shutdown);
+      this.http1Handlers.set(shutdown, handler);
+    }
+    return handler;
+  }
+
+  /**
+   * One request of a downstream HTTP/1 connection. When it returns without closing the connection,
+   * ServerSession.serve reuses it (drains what is left of the request body) and waits for the next.
+   */
+  private async serveHttp1Request(server: ServerSession, request: RequestHeader, shutdown: AbortSignal): Promise<void> {
+    this.idle.delete(server);
+    const session = new Http1Session(server, request);
+    if (shutdown.aborted) session.setKeepalive(false);
+    // An upgraded connection was taken over: serve() sees it closed and stops.
+    if ((await this.processRequest(session)) === UPGRADED) return;
+    if (!session.keepalive || !session.responseDone || this.lingerOver.has(shutdown)) return server.close();
+    this.idle.add(server);
   }
 
   /** Closes the idle upstream connections when the service stops. */
