@@ -92,7 +92,7 @@ idle('closed by a graceful shutdown while idle, the connection ends its service 
   const connector = new TransportConnector();
   const closedDigests: unknown[] = [];
   const service = httpProxyService(
-    { upstream_keepalive_pool_size: 8 },
+    { max_retries: 1, upstream_keepalive_pool_size: 8 },
     { newCtx: () => null, upstreamPeer: () => peerOf(ctx.origin.port) },
     { connector, logger: silentLogger, shutdownIdleLingerMs: 50, observe: { connectionClosed: (digest) => closedDigests.push(digest) } },
   );
