@@ -105,6 +105,15 @@ interface UpstreamExchange {
 /** Remembered peers that offered h2h1 and chose HTTP/1.1, bounded so many peers cannot grow it. */
 const MAX_H1_PEERS = 4096;
 
+/**
+ * A 101 to a request that named no protocol in Upgrade (RFC 9110 §15.2.2: a server must not switch
+ * to one the client did not ask for), or any 101 over HTTP/2 (RFC 9113 §8.6): a broken response,
+ * answered 502 rather than turned into a tunnel.
+ */
+function unsolicitedSwitch(): SluiceError {
+  return new SluiceError('InvalidHTTPHeader', { code: 'ERR_PROXY_UNSOLICITED_101', context: 'the upstream answered 101 Switching Protocols to a request that asked for no protocol switch' }).intoUp();
+}
+
 function uncork(socket: Socket): void {
   socket.uncork();
 }
@@ -624,6 +633,7 @@ export class HttpProxy<Ctx> implements ServerApp {
         if (res.status >= 200 || res.status === 101) break;
         await this.forwardInformational(session, res);
       }
+      if (res.status === 101 && !session.isUpgradeRequest) throw unsolicitedSwitch();
       if (res.status === 101 || (session.request.method === 'CONNECT' && res.status >= 200 && res.status < 300)) {
         return await this.switchProtocols(session, ctx, client, res).then((r) => {
           handedOver = true;
@@ -685,7 +695,8 @@ export class HttpProxy<Ctx> implements ServerApp {
         } catch (e) {
           throw this.responseHeadError(e, upstream, reused, send);
         }
-        if (res.status >= 200 || res.status === 101) break;
+        if (res.status >= 200) break;
+        if (res.status === 101) throw unsolicitedSwitch();
         await this.forwardInformational(session, res);
       }
       await this.forwardResponse(session, ctx, upstream, res);

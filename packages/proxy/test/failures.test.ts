@@ -22,6 +22,7 @@ statuses.before(async (ctx) => {
     const path = head.toString('latin1').split(' ')[1];
     if (path === '/garbage') socket.end('HTTP/1.1 abc nonsense\r\n\r\n');
     else if (path === '/hang') return; // never answers
+    else if (path === '/switch') socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
     else if (path === '/close') socket.destroy();
     else if (path === '/cut-length') {
       socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n' + 'a'.repeat(5000));
@@ -48,6 +49,19 @@ statuses('malformed upstream response: 502', async (ctx) => {
   const p = await startProxy(to(() => peerOf(ctx.raw.port)));
   ctx.proxies.push(p);
   assert.is((await request(p.port, { path: '/garbage' })).status, 502);
+});
+
+statuses('a 101 to a request that asked for no upgrade (RFC 9110 §15.2.2): 502, ERR_PROXY_UNSOLICITED_101, the upstream connection closed', async (ctx) => {
+  let code: string | undefined;
+  const p = await startProxy({ ...to(() => peerOf(ctx.raw.port)), logging: (_s, e) => void (code = e?.code) });
+  ctx.proxies.push(p);
+  const before = ctx.raw.connections;
+  const res = await request(p.port, { path: '/switch' });
+  assert.is(res.status, 502);
+  assert.is(code, 'ERR_PROXY_UNSOLICITED_101');
+  // Nothing was tunnelled: the next request is answered by HTTP, on a fresh upstream connection.
+  assert.is((await request(p.port, { path: '/' })).body.toString(), 'ok');
+  assert.is(ctx.raw.connections, before + 2, 'the switched connection was not pooled');
 });
 
 statuses('upstream closes without answering: 502', async (ctx) => {
