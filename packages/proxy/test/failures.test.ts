@@ -56,7 +56,7 @@ statuses('a 101 to a request that asked for no upgrade (RFC 9110 §15.2.2): 502,
   const p = await startProxy({ ...to(() => peerOf(ctx.raw.port)), logging: (_s, e) => void (code = e?.code) });
   ctx.proxies.push(p);
   const before = ctx.raw.connections;
-  const res = await request(p.port, { path: '/switch' });
+  const res = await request(p.port, { path: '/switch', timeoutMs: 5000 });
   assert.is(res.status, 502);
   assert.is(code, 'ERR_PROXY_UNSOLICITED_101');
   // Nothing was tunnelled: the next request is answered by HTTP, on a fresh upstream connection.

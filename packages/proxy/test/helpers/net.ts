@@ -77,7 +77,8 @@ export interface Reply {
 }
 
 /** One request with Node's http client. */
-export function request(port: number, opts: { method?: string; path?: string; headers?: Record<string, string>; body?: Buffer | string; agent?: Agent | false } = {}): Promise<Reply> {
+/** A request to the proxy; `timeoutMs` bounds it (rejecting) where a bug would leave it hanging. */
+export function request(port: number, opts: { method?: string; path?: string; headers?: Record<string, string>; body?: Buffer | string; agent?: Agent | false; timeoutMs?: number } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, method: opts.method ?? 'GET', path: opts.path ?? '/', headers: opts.headers, agent: opts.agent }, (res) => {
       const parts: Buffer[] = [];
@@ -86,6 +87,7 @@ export function request(port: number, opts: { method?: string; path?: string; he
       res.on('error', reject);
     });
     req.on('error', reject);
+    if (opts.timeoutMs !== undefined) req.setTimeout(opts.timeoutMs, () => req.destroy(new Error(`no response within ${opts.timeoutMs} ms`)));
     req.end(opts.body);
   });
 }
