@@ -248,13 +248,18 @@ export class Stream {
    * that reads through {@link Stream.receive}).
    */
   ownReads(on: boolean): boolean {
-    if (!this.userBuffer || userBufferKeysFound?.generator === undefined) return false;
+    if (!this.canOwnReads) return false;
     if (on === this.wantOwnReads) return true;
     this.wantOwnReads = on;
     // Node asks the generator for the next buffer after each read; it stays installed until a read
     // went back to the shared buffer.
-    if (on) (this.socket as UserBufferSocket)[userBufferKeysFound.generator] = this.nextReadBuffer ??= this.chooseReadBuffer.bind(this);
+    if (on) (this.socket as UserBufferSocket)[(userBufferKeysFound as UserBufferKeys).generator as symbol] = this.nextReadBuffer ??= this.chooseReadBuffer.bind(this);
     return true;
+  }
+
+  /** Whether {@link Stream.ownReads} can work: a plain socket reading through {@link Stream.receive}. */
+  get canOwnReads(): boolean {
+    return this.userBuffer && userBufferKeysFound?.generator !== undefined;
   }
 
   /**
@@ -301,11 +306,17 @@ export class Stream {
     const retained = this.retained;
     let next: Buffer = RECEIVE_BUFFER;
     if (this.wantOwnReads) {
+      // A free own buffer (the one just read into first, while warm); else a new one while fewer
+      // than OWN_BUFFERS are out; else the shared buffer.
       const current = this.readBuffer;
+      let empty = -1;
       for (let i = 0; i < OWN_BUFFERS; i++) {
-        const buffer = (own[i] ??= takeOwnBuffer());
-        if (retained[i] === 0 && (next === RECEIVE_BUFFER || buffer === current)) next = buffer;
+        const buffer = own[i];
+        if (buffer === null) {
+          if (empty < 0) empty = i;
+        } else if (retained[i] === 0 && (next === RECEIVE_BUFFER || buffer === current)) next = buffer;
       }
+      if (next === RECEIVE_BUFFER && empty >= 0) next = own[empty] = takeOwnBuffer();
     } else {
       // Back on the shared buffer: own buffers with no view out go back to the spares, and the
       // generator is removed (views still out give theirs back in release).

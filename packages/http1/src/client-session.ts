@@ -136,10 +136,11 @@ export class ClientSession extends Http1Session<ResponseHeader> {
   }
 
   /**
-   * For the rest of the response, body pieces are views of the connection's own read buffers instead
-   * of copies, when the connection can lend them (a plain TCP or Unix socket): each must then be given
-   * back with {@link ClientSession.releaseBody} once written out. A large body is passed on without
-   * copying or allocating per read. Returns whether pieces are lent.
+   * For this exchange (call it before or while reading the response), body pieces are lent from the
+   * connection's own read buffers instead of copied, where the connection can (a plain TCP or Unix
+   * socket): each piece, the whole body of {@link ClientSession.takeWholeBody} included, must then be
+   * given back with {@link ClientSession.releaseBody} once nothing refers to it. A large body is
+   * passed on without copying or allocating per read. Returns whether pieces are lent.
    */
   retainBody(): boolean {
     return this.reader.retainBody();
@@ -180,6 +181,7 @@ export class ClientSession extends Http1Session<ResponseHeader> {
   reuse(): boolean {
     if (!this.isReusable()) return false;
     this.reader.nextMessage();
+    this.reader.stopLending();
     this.request = null;
     this.response = null;
     this.informational.length = 0;

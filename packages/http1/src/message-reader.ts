@@ -13,6 +13,9 @@ import type { Http1ParserHandler, Http1ParserOptions } from './parser.js';
  */
 const DEADLINE_STEPS = 4;
 
+/** A body at least this long keeps the stream reading into its own buffers for the next message. */
+const STICKY_OWN_READS_BYTES = 32 * 1024;
+
 /** Body bytes buffered before the socket is paused (backpressure towards the peer). */
 const BODY_HIGH_WATER_MARK = 64 * 1024;
 
@@ -69,8 +72,12 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
   private attached = false;
   /** The bytes being parsed view a buffer the next read reuses (see Stream.receive): keep copies. */
   private transient = false;
-  /** Body pieces of the current message are views of the stream's own buffers (see retainBody). */
-  private retaining = false;
+  /** Body pieces are lent from the stream's own buffers rather than copied (see retainBody). */
+  private lending = false;
+  /** The stream reads into its own buffers (see Stream.ownReads). */
+  private ownReading = false;
+  /** Body bytes of the current message so far. */
+  private messageBodyBytes = 0;
   /** One interval ticks every deadline of this reader (see DEADLINE_STEPS). */
   private timer: NodeJS.Timeout | null = null;
   private stepMs = 0;
@@ -109,8 +116,9 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
 
   onBody(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    this.body.push(this.transient ? this.stream.retain(chunk) : chunk);
+    this.body.push(this.transient ? (this.lending ? this.stream.retain(chunk) : Buffer.from(chunk)) : chunk);
     this.bodyBuffered += chunk.length;
+    this.messageBodyBytes += chunk.length;
     this.wake();
   }
 
@@ -120,8 +128,10 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
 
   onMessageComplete(): void {
     this.complete = true;
-    if (this.retaining) {
-      this.retaining = false;
+    // A connection that carried a large body keeps reading into its own buffers, so the next large
+    // body is lent from its first byte; after a small one it goes back to the shared buffer.
+    if (this.ownReading && this.messageBodyBytes < STICKY_OWN_READS_BYTES) {
+      this.ownReading = false;
       this.stream.ownReads(false);
     }
     this.parser.pause();
@@ -129,15 +139,21 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
   }
 
   /**
-   * For the rest of the current message, body pieces are views of the connection's own read buffers
-   * rather than copies (see Stream.ownReads), where the stream allows it: each piece must then be
-   * given back with {@link MessageReader.releaseBody} once nothing refers to it, or its buffer is not
-   * read into again. For a large body passed on as it arrives. Returns whether pieces are lent.
+   * From now on (this message, and the next ones until {@link MessageReader.stopLending}), body
+   * pieces read into the stream's own buffers are lent (views) rather than copied: each piece must
+   * then be given back with {@link MessageReader.releaseBody} once nothing refers to it, or its
+   * buffer is not read into again. A body longer than what arrived with its head turns the stream's
+   * own reads on (see Stream.ownReads), so a large body is passed on without copies. Returns whether
+   * pieces can be lent (a plain socket).
    */
   retainBody(): boolean {
-    if (this.complete || this.retaining) return this.retaining;
-    this.retaining = this.stream.ownReads(true);
-    return this.retaining;
+    this.lending = this.stream.canOwnReads;
+    return this.lending;
+  }
+
+  /** Body pieces are copies again (see retainBody), from the next message on. */
+  stopLending(): void {
+    this.lending = false;
   }
 
   /** Gives back a body piece once written out (see retainBody); copies are ignored. */
@@ -155,6 +171,7 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
     this.skipBody = false;
     if (this.body.length !== 0) this.body.length = 0; // setting a length is a runtime call, even to 0
     this.bodyBuffered = 0;
+    this.messageBodyBytes = 0;
   }
 
   /** Resolves when something changed (head, body, end, error); the caller re-checks its condition. */
@@ -275,6 +292,11 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
       this.transient = transient;
       this.feed(chunk, length);
       this.transient = false;
+      // A lent body goes on past this read: read the rest into the stream's own buffers.
+      if (this.lending && !this.ownReading && !this.complete && this.head !== null) {
+        this.ownReading = true;
+        this.stream.ownReads(true);
+      }
       this.wakeIfDeferred();
     }
   }

@@ -184,6 +184,11 @@ export class HttpProxy<Ctx> implements ServerApp {
   private readonly http2Sessions = new Set<Http2ServerSession>();
   /** The cache phases, when the proxy implements `requestCacheFilter`. */
   private readonly cache: ProxyCache<Ctx> | undefined;
+  /**
+   * Response bodies no phase or cache sees are lent from the upstream connection's read buffers
+   * (http1's ClientSession.retainBody): no copy, no allocation per read.
+   */
+  private readonly lendsBodies: boolean;
   /** Whether runPhases has anything to run before the upstream (see processRequest). */
   private readonly hasRequestPhases: boolean;
   private readonly observer: ProxyObserver | undefined;
@@ -207,6 +212,7 @@ export class HttpProxy<Ctx> implements ServerApp {
     const connector = this.connector;
     this.http2 = options.http2Connector ?? new Http2Connector({ ...options.http2, connect: (peer) => connector.newStream(peer) });
     this.cache = proxy.requestCacheFilter !== undefined ? new ProxyCache(proxy, this) : undefined;
+    this.lendsBodies = this.cache === undefined && proxy.upstreamResponseBodyFilter === undefined && proxy.responseBodyFilter === undefined;
     this.hasRequestPhases = proxy.earlyRequestFilter !== undefined || proxy.requestFilter !== undefined || proxy.proxyUpstreamFilter !== undefined || this.cache !== undefined;
     if (!Number.isFinite(this.shutdownIdleLingerMs) || this.shutdownIdleLingerMs < 0) {
       throw new SluiceError('ConfigError', { code: 'ERR_PROXY_INVALID_SHUTDOWN_IDLE_LINGER', context: `shutdownIdleLingerMs must be a number >= 0, got ${this.shutdownIdleLingerMs}` });
@@ -622,6 +628,7 @@ export class HttpProxy<Ctx> implements ServerApp {
         const previous = this.startBodySend(session, ctx, client, send);
         if (previous) await previous;
       }
+      const lent = this.lendsBodies && session.flushed !== undefined && client.retainBody();
       // Each 1xx goes downstream as it arrives (RFC 9110 §15.2); the loop costs no Promise of its own.
       let res: ResponseHeader;
       for (;;) {
@@ -642,7 +649,7 @@ export class HttpProxy<Ctx> implements ServerApp {
       }
       // A request that asked to switch and was refused leaves its connection in an unknown state.
       if (session.isUpgradeRequest) session.setKeepalive(false);
-      await this.forwardResponse(session, ctx, client, res);
+      await this.forwardResponse(session, ctx, client, res, lent);
       if (send !== undefined && !send.done) {
         // The upstream answered before taking the whole body: the downstream connection cannot be
         // reused (the rest of the body is still on its way) and neither can the upstream one.
@@ -699,7 +706,7 @@ export class HttpProxy<Ctx> implements ServerApp {
         if (res.status === 101) throw unsolicitedSwitch();
         await this.forwardInformational(session, res);
       }
-      await this.forwardResponse(session, ctx, upstream, res);
+      await this.forwardResponse(session, ctx, upstream, res, false);
       complete = true;
       // The upstream answered before taking the whole body: the rest of it cannot follow on HTTP/1.
       if (send !== undefined && !send.done) session.setKeepalive(false);
@@ -835,7 +842,11 @@ export class HttpProxy<Ctx> implements ServerApp {
   }
 
   /** Sends the response head, body and trailers downstream through the response phases. */
-  private async forwardResponse(session: DownstreamSession, ctx: Ctx, client: UpstreamExchange, res: ResponseHeader): Promise<void> {
+  /**
+   * `lent`: the body pieces are lent from the upstream connection's buffers (see lendsBodies), each
+   * given back once the client's socket took it whole.
+   */
+  private async forwardResponse(session: DownstreamSession, ctx: Ctx, client: UpstreamExchange, res: ResponseHeader, lent: boolean): Promise<void> {
     const proxy = this.proxy;
     if (proxy.upstreamResponseFilter) {
       const r = proxy.upstreamResponseFilter(session, res, ctx);
@@ -862,6 +873,11 @@ export class HttpProxy<Ctx> implements ServerApp {
       if (body !== undefined) {
         const w = session.writeWholeResponse(res, body);
         if (w) await downstreamWrite(w, RESPONSE_WRITE);
+        if (lent) {
+          const flushed = (session.flushed as () => Promise<void> | undefined).call(session);
+          if (flushed !== undefined) await flushed;
+          (client.releaseBody as (piece: Buffer) => void).call(client, body);
+        }
         return;
       }
     }
@@ -869,9 +885,6 @@ export class HttpProxy<Ctx> implements ServerApp {
     const head = session.writeResponseHeader(res);
     if (head) await downstreamWrite(head, RESPONSE_WRITE);
     const chunk: BodyChunk | undefined = filtered ? { data: null } : undefined;
-    // A body no phase or cache sees is passed on in the upstream connection's own read buffers (no
-    // copy, no allocation per read); each piece is given back once the client's socket took it whole.
-    const lent = !filtered && fill === undefined && session.flushed !== undefined && client.retainBody !== undefined && client.retainBody();
     /** A lent piece written and not yet flushed: given back once `draining` settled. */
     let unflushed: Buffer | null = null;
     // One write may be draining while the next piece is read (double buffering): the upstream is not

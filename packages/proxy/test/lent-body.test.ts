@@ -106,4 +106,27 @@ for (const framing of ['length', 'chunked']) {
   });
 }
 
+lent('one kept-alive connection, large and small responses in turn (the small ones arrive whole in a lent buffer): all intact', async (ctx) => {
+  const one = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const sizes = [SIZE, 1000, 40_000, 2 * 1024 * 1024, 10, 0, 300_000, 5];
+    for (const [i, size] of sizes.entries()) {
+      const seed = 100 + i;
+      ctx.bodies.set(seed, bodyOf(seed, size));
+      const r = await new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
+        get({ host: '127.0.0.1', port: ctx.proxy.port, path: `/${seed}/${i % 2 === 0 ? 'length' : 'chunked'}`, agent: one }, (res) => {
+          const pieces: Buffer[] = [];
+          res.on('data', (d: Buffer) => pieces.push(d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(pieces) }));
+          res.on('error', reject);
+        }).on('error', reject);
+      });
+      assert.is(r.status, 200);
+      assert.is(sha(r.body), sha(ctx.bodies.get(seed) as Buffer), `response ${i} (${size} bytes) arrived as sent`);
+    }
+  } finally {
+    one.destroy();
+  }
+});
+
 lent.run();
