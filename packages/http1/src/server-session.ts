@@ -180,10 +180,10 @@ export class ServerSession extends Http1Session<RequestHeader> {
    */
   serve(handler: RequestHandler): Promise<void> {
     this.handler = handler;
-    return new Promise((resolve) => {
-      this.served = resolve;
-      this.serveNext();
-    });
+    const served = new Promise<void>((resolve) => (this.served = resolve));
+    // Outside the executor: a failure here is thrown to the caller, never a rejection no one handles.
+    this.serveNext();
+    return served;
   }
 
   /**

@@ -223,17 +223,19 @@ export class HttpProxy<Ctx> implements ServerApp {
   }
 
   /** Serves one downstream connection (see {@link HttpProxy.serveConnection}), telling the observer. */
-  processNewConnection(stream: Stream, shutdown: AbortSignal): Promise<void> {
-    // No async frame of its own: an idle keep-alive connection holds as few Promises as can be.
-    if (this.observer === undefined) return this.serveConnection(stream, shutdown);
-    return this.observeConnection(this.observer, stream, shutdown);
+  processNewConnection(stream: Stream, shutdown: AbortSignal): Promise<void> | void {
+    if (this.observer !== undefined) return this.observeConnection(this.observer, stream, shutdown);
+    // No async frame here, and for HTTP/1 no Promise for the listening service to wait on: serve()
+    // never rejects and closes the connection itself, and a reaction held per idle keep-alive
+    // connection would cost ~300 bytes of heap.
+    return this.serveConnection(stream, shutdown, false);
   }
 
   private async observeConnection(observer: ProxyObserver, stream: Stream, shutdown: AbortSignal): Promise<void> {
     if ((stream.socket as TLSSocket).encrypted === true) observer.tlsHandshake?.('downstream', undefined);
     observer.connectionOpened?.(stream.digest);
     try {
-      await this.serveConnection(stream, shutdown);
+      await this.serveConnection(stream, shutdown, true);
     } finally {
       observer.connectionClosed?.(stream.digest);
     }
@@ -253,7 +255,7 @@ export class HttpProxy<Ctx> implements ServerApp {
    * Serves one downstream connection: HTTP/2 when TLS's ALPN chose h2, or (with `h2c`) when a cleartext
    * connection opens with the HTTP/2 preface; HTTP/1 otherwise.
    */
-  private serveConnection(stream: Stream, shutdown: AbortSignal): Promise<void> {
+  private serveConnection(stream: Stream, shutdown: AbortSignal, untilClosed: boolean): Promise<void> | undefined {
     if (!this.watched.has(shutdown)) {
       // One listener per signal, not per connection: on a graceful shutdown, HTTP/2 connections send
       // the two-step GOAWAY and finish the streams in progress. HTTP/1 has no GOAWAY: a connection
@@ -276,7 +278,7 @@ export class HttpProxy<Ctx> implements ServerApp {
     if (socket.encrypted === true) {
       if (socket.alpnProtocol === 'h2') return this.serveHttp2(stream, shutdown);
     } else if (this.h2c) return this.serveCleartext(stream, shutdown);
-    return this.serveHttp1(stream, shutdown);
+    return this.serveHttp1(stream, shutdown, untilClosed);
   }
 
   /** With h2c: HTTP/2 when the connection opens with its preface, HTTP/1 otherwise. */
@@ -285,7 +287,7 @@ export class HttpProxy<Ctx> implements ServerApp {
     if (first === null) return;
     stream.unread(first);
     if (first.length >= PREFACE_SNIFF && startsWithPreface(first)) return this.serveHttp2(stream, shutdown);
-    return this.serveHttp1(stream, shutdown);
+    return this.serveHttp1(stream, shutdown, true);
   }
 
   /**
@@ -339,16 +341,18 @@ export class HttpProxy<Ctx> implements ServerApp {
   /**
    * Serves one downstream HTTP/1 connection until it closes, is upgraded, or the server shuts down.
    * Between requests it waits in ServerSession.serve (a reader callback, no Promise per wait) and keeps
-   * no reference to the last request.
+   * no reference to the last request. Returns the end of serve() when `untilClosed` (serve() never
+   * rejects: a failure it meets is answered, one thrown at its start reaches the caller at once).
    */
-  private serveHttp1(stream: Stream, shutdown: AbortSignal): Promise<void> {
+  private serveHttp1(stream: Stream, shutdown: AbortSignal, untilClosed: boolean): Promise<void> | undefined {
     const server = new DownstreamServerSession(stream, this.downstreamOptions, this.idle);
     if (this.lingerOver.has(shutdown)) {
       server.close();
-      return Promise.resolve();
+      return undefined;
     }
     this.idle.add(server);
-    return server.serve(this.http1Handler(shutdown));
+    const served = server.serve(this.http1Handler(shutdown));
+    return untilClosed ? served : undefined;
   }
 
   /** What serveHttp1 runs for each request: one handler per shutdown signal, not per connection. */
