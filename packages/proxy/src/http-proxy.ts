@@ -845,10 +845,10 @@ export class HttpProxy<Ctx> implements ServerApp {
     }
   }
 
-  /** Sends the response head, body and trailers downstream through the response phases. */
   /**
-   * `lent`: the body pieces are lent from the upstream connection's buffers (see lendsBodies), each
-   * given back once the client's socket took it whole.
+   * Sends the response head, body and trailers downstream through the response phases. `lent`: the
+   * body pieces are lent from the upstream connection's buffers (see lendsBodies), each given back
+   * once the client's socket took it whole.
    */
   private async forwardResponse(session: DownstreamSession, ctx: Ctx, client: UpstreamExchange, res: ResponseHeader, lent: boolean): Promise<void> {
     const proxy = this.proxy;
