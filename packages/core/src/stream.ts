@@ -121,6 +121,8 @@ export class Stream {
    * how many views handed out by {@link Stream.retain} each still has.
    */
   private wantOwnReads = false;
+  /** Between messages: one own buffer is kept, for the next read (see holdOwnReads). */
+  private holdOneOwn = false;
   private readonly own: Array<Buffer | null> = [null, null, null];
   private readonly retained = [0, 0, 0];
   /** The buffer the socket reads into next (the one the current read used, inside the callback). */
@@ -249,12 +251,22 @@ export class Stream {
    */
   ownReads(on: boolean): boolean {
     if (!this.canOwnReads) return false;
+    this.holdOneOwn = false;
     if (on === this.wantOwnReads) return true;
     this.wantOwnReads = on;
     // Node asks the generator for the next buffer after each read; it stays installed until a read
     // went back to the shared buffer.
     if (on) (this.socket as UserBufferSocket)[(userBufferKeysFound as UserBufferKeys).generator as symbol] = this.nextReadBuffer ??= this.chooseReadBuffer.bind(this);
     return true;
+  }
+
+  /**
+   * Keeps reading into an own buffer, but into one only, which waits for the next read: for a
+   * connection between two messages that expects another large one (its first bytes are then lent
+   * too). The others go back to the spares as they come free. {@link Stream.ownReads} ends it.
+   */
+  holdOwnReads(): void {
+    if (this.wantOwnReads) this.holdOneOwn = true;
   }
 
   /** Whether {@link Stream.ownReads} can work: a plain socket reading through {@link Stream.receive}. */
@@ -283,7 +295,7 @@ export class Stream {
     const i = this.ownIndex(view);
     if (i < 0) return;
     const buffer = this.own[i] as Buffer;
-    if (--this.retained[i] === 0 && !this.wantOwnReads && this.readBuffer !== buffer) {
+    if (--this.retained[i] === 0 && (!this.wantOwnReads || this.holdOneOwn) && this.readBuffer !== buffer) {
       giveBackOwnBuffer(buffer);
       this.own[i] = null;
     }
@@ -317,6 +329,15 @@ export class Stream {
         } else if (retained[i] === 0 && (next === RECEIVE_BUFFER || buffer === current)) next = buffer;
       }
       if (next === RECEIVE_BUFFER && empty >= 0) next = own[empty] = takeOwnBuffer();
+      if (this.holdOneOwn) {
+        for (let i = 0; i < OWN_BUFFERS; i++) {
+          const buffer = own[i];
+          if (buffer !== null && buffer !== next && retained[i] === 0) {
+            giveBackOwnBuffer(buffer);
+            own[i] = null;
+          }
+        }
+      }
     } else {
       // Back on the shared buffer: own buffers with no view out go back to the spares, and the
       // generator is removed (views still out give theirs back in release).

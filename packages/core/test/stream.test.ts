@@ -200,6 +200,51 @@ tcp('ownReads(false): reads go back to the shared buffer and retain copies again
   assert.ok(kept.pieces.slice(3).every((p) => p.buffer.byteLength !== 64 * 1024), 'copies after ownReads(false)');
 });
 
+tcp('holdOwnReads: one own buffer stays for the next read, the others go back to the spares another stream takes', async () => {
+  const a = await pair();
+  const kept: Kept = { stream: a.stream, pieces: [], text: [] };
+  a.stream.receive(keep, kept);
+  a.stream.ownReads(true);
+  a.stream.socket.resume();
+  const sendA = async (text: string): Promise<void> => {
+    const n = kept.text.length;
+    a.client.write(text);
+    await until(() => kept.text.length > n);
+    await sleep(10);
+  };
+  for (const text of ['head', 'b1', 'b2', 'b3']) await sendA(text);
+  const aBuffers = kept.pieces.slice(1, 4).map((p) => p.buffer);
+  assert.is(new Set(aBuffers).size, 3);
+  a.stream.holdOwnReads();
+  for (const piece of kept.pieces) a.stream.release(piece);
+  // All three were out when "b3" was read, so the read after it was bound to the shared buffer; the
+  // one after that goes to the single own buffer kept.
+  await sendA('m1');
+  await sendA('m2');
+  assert.ok(aBuffers.includes(kept.pieces[5].buffer), 'the next message is read into one of its own buffers');
+  assert.is(kept.pieces[5].toString('latin1'), 'm2');
+  a.stream.release(kept.pieces[5]);
+  // The two A gave back are what B's own reads get (no new allocation).
+  const b = await pair();
+  const keptB: Kept = { stream: b.stream, pieces: [], text: [] };
+  b.stream.receive(keep, keptB);
+  b.stream.ownReads(true);
+  b.stream.socket.resume();
+  for (const text of ['x0', 'x1', 'x2']) {
+    const n = keptB.text.length;
+    b.client.write(text);
+    await until(() => keptB.text.length > n);
+    await sleep(10);
+  }
+  const bBuffers = keptB.pieces.slice(1, 3).map((p) => p.buffer);
+  assert.ok(bBuffers.every((buffer) => aBuffers.includes(buffer)), 'B reads into buffers A gave back');
+  // A still holds one for its next read, which B did not get: both keep their bytes.
+  await sendA('m3');
+  assert.ok(aBuffers.includes(kept.pieces[6].buffer) && !bBuffers.includes(kept.pieces[6].buffer), 'A reads into the one it kept');
+  assert.equal(keptB.pieces.map((p) => p.toString('latin1')), ['x0', 'x1', 'x2']);
+  assert.is(kept.pieces[6].toString('latin1'), 'm3');
+});
+
 tcp('end of stream arrives as the socket event while receiving', async () => {
   const { client, stream } = await pair();
   const seen = newSeen();

@@ -74,8 +74,10 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
   private transient = false;
   /** Body pieces are lent from the stream's own buffers rather than copied (see retainBody). */
   private lending = false;
-  /** The stream reads into its own buffers (see Stream.ownReads). */
+  /** The stream reads into its own buffers (see Stream.ownReads), for this body or held for the next. */
   private ownReading = false;
+  /** This message's body goes on in the stream's own buffers. */
+  private ownBody = false;
   /** Body bytes of the current message so far. */
   private messageBodyBytes = 0;
   /** One interval ticks every deadline of this reader (see DEADLINE_STEPS). */
@@ -128,11 +130,15 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
 
   onMessageComplete(): void {
     this.complete = true;
-    // A connection that carried a large body keeps reading into its own buffers, so the next large
-    // body is lent from its first byte; after a small one it goes back to the shared buffer.
-    if (this.ownReading && this.messageBodyBytes < STICKY_OWN_READS_BYTES) {
-      this.ownReading = false;
-      this.stream.ownReads(false);
+    // A connection that carried a large body keeps one own buffer for its next read, so the next
+    // large body is lent from its first byte; after a small one it goes back to the shared buffer.
+    if (this.ownReading) {
+      this.ownBody = false;
+      if (this.messageBodyBytes >= STICKY_OWN_READS_BYTES) this.stream.holdOwnReads();
+      else {
+        this.ownReading = false;
+        this.stream.ownReads(false);
+      }
     }
     this.parser.pause();
     this.wake();
@@ -293,8 +299,8 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
       this.feed(chunk, length);
       this.transient = false;
       // A lent body goes on past this read: read the rest into the stream's own buffers.
-      if (this.lending && !this.ownReading && !this.complete && this.head !== null) {
-        this.ownReading = true;
+      if (this.lending && !this.ownBody && !this.complete && this.head !== null) {
+        this.ownBody = this.ownReading = true;
         this.stream.ownReads(true);
       }
       this.wakeIfDeferred();
