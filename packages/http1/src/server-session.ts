@@ -548,8 +548,10 @@ export class ServerSession extends Http1Session<RequestHeader> {
     }
     this.flush();
     this.stream.end();
-    // A peer that never reads must not hold the socket open.
+    // Read on (and drop) what the peer still sends, so its FIN is seen and the socket closes as soon as
+    // the peer closes too; a peer that never reads must not hold the socket open either.
     const socket = this.stream.socket;
+    socket.resume();
     const timer = setTimeout(() => socket.destroy(), 5000);
     timer.unref();
     socket.once('close', () => clearTimeout(timer));

@@ -181,7 +181,11 @@ edges('graceful shutdown closes idle keep-alive connections after the linger (sh
   await closed;
   clearTimeout(bound);
   assert.not.ok(byUs, 'the proxy closed the idle connection');
+  // Its side closes once the client's FIN is read (not after the 5 s guard for a peer that never
+  // closes): the service ends soon after.
+  const ended = Date.now();
   await running;
+  assert.ok(Date.now() - ended < 2000, `the service ended ${Date.now() - ended} ms after the client closed`);
   connector.pool.clear();
   assert.is(service.openConnections, 0);
 });
