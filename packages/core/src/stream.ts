@@ -41,6 +41,9 @@ const RECEIVE_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 const EMPTY = Buffer.alloc(0);
 
+/** The retained counts of a stream that owns no buffer yet (never written: see Stream.chooseReadBuffer). */
+const NO_RETAINED: number[] = [];
+
 /**
  * A stream's own read buffers (see {@link Stream.ownReads}) are this big; spare ones wait here for the
  * next stream that streams a body, so a large response allocates nothing per read (nginx's
@@ -123,8 +126,8 @@ export class Stream {
   private wantOwnReads = false;
   /** Between messages: one own buffer is kept, for the next read (see holdOwnReads). */
   private holdOneOwn = false;
-  private readonly own: Array<Buffer | null> = [null, null, null];
-  private readonly retained = [0, 0, 0];
+  private own: Array<Buffer | null> | null = null;
+  private retained: number[] = NO_RETAINED;
   /** The buffer the socket reads into next (the one the current read used, inside the callback). */
   private readBuffer: Buffer = RECEIVE_BUFFER;
   /** {@link Stream.chooseReadBuffer} bound, made for the streams that own reads only. */
@@ -294,10 +297,11 @@ export class Stream {
   release(view: Buffer): void {
     const i = this.ownIndex(view);
     if (i < 0) return;
-    const buffer = this.own[i] as Buffer;
+    const own = this.own as Array<Buffer | null>;
+    const buffer = own[i] as Buffer;
     if (--this.retained[i] === 0 && (!this.wantOwnReads || this.holdOneOwn) && this.readBuffer !== buffer) {
       giveBackOwnBuffer(buffer);
-      this.own[i] = null;
+      own[i] = null;
     }
   }
 
@@ -305,6 +309,7 @@ export class Stream {
   private ownIndex(view: Buffer): number {
     const arrayBuffer = view.buffer;
     const own = this.own;
+    if (own === null) return -1;
     for (let i = 0; i < OWN_BUFFERS; i++) if (own[i]?.buffer === arrayBuffer) return i;
     return -1;
   }
@@ -314,7 +319,9 @@ export class Stream {
    * buffer with no view out (the one just read into first, while warm), else the shared buffer.
    */
   private chooseReadBuffer(): Buffer {
-    const own = this.own;
+    // Made on first use: most streams never own a read.
+    const own = (this.own ??= [null, null, null]);
+    if (this.retained === NO_RETAINED) this.retained = [0, 0, 0];
     const retained = this.retained;
     let next: Buffer = RECEIVE_BUFFER;
     if (this.wantOwnReads) {
