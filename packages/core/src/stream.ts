@@ -239,18 +239,21 @@ export class Stream {
     if (this.receiver === undefined) return;
     this.receiver = undefined;
     this.receiverArg = undefined;
+    // Whoever reads next (a tunnel, another session) gets copies: no own buffer is kept for it.
+    if (this.wantOwnReads) this.ownReads(false);
     this.socket.pause();
     if (this.userBuffer) (this.socket as UserBufferSocket)[(userBufferKeysFound as UserBufferKeys).callback] = this.userBufferForwarder ??= (length: number, buffer: Buffer) => this.forwardUserBufferRead(length, buffer);
     else this.socket.off('data', this.receivedDataListener as (chunk: Buffer) => void);
   }
 
   /**
-   * From the next read on, reads into this stream's own buffers rather than the shared one, so the
-   * receiver may keep views of the bytes ({@link Stream.retain}) instead of copying them: for a large
-   * body passed through as it arrives. A buffer with views still out is not read into again (that
-   * read goes to the shared buffer and is copied) until {@link Stream.release} gives them all back.
-   * `false` goes back to the shared buffer. Returns whether reads can be owned (a plain socket
-   * that reads through {@link Stream.receive}).
+   * Reads into this stream's own buffers rather than the shared one, so the receiver may keep views
+   * of the bytes ({@link Stream.retain}) instead of copying them: for a large body passed through as
+   * it arrives. The buffer of a read is fixed when the read before it ended, so called inside a
+   * receive callback this takes effect at the next read, otherwise one read later. A buffer with
+   * views still out is not read into again (that read goes to the shared buffer and is copied) until
+   * {@link Stream.release} gives them all back. `false` goes back to the shared buffer. Returns
+   * whether reads can be owned (a plain socket that reads through {@link Stream.receive}).
    */
   ownReads(on: boolean): boolean {
     if (!this.canOwnReads) return false;
@@ -299,10 +302,16 @@ export class Stream {
     if (i < 0) return;
     const own = this.own as Array<Buffer | null>;
     const buffer = own[i] as Buffer;
+    if (this.retained[i] === 0) throw new SluiceError('InternalError', { context: 'a lent piece was given back twice (or was never lent)' });
     if (--this.retained[i] === 0 && (!this.wantOwnReads || this.holdOneOwn) && this.readBuffer !== buffer) {
       giveBackOwnBuffer(buffer);
       own[i] = null;
     }
+  }
+
+  /** Whether `view` was lent from one of this stream's own buffers (see retain), not a copy. */
+  owns(view: Buffer): boolean {
+    return this.ownIndex(view) >= 0;
   }
 
   /** Which own buffer `view` is part of, or -1. */
@@ -407,12 +416,27 @@ export class Stream {
 
   /**
    * Undefined when every byte written so far was handed to the operating system (so the Buffers
-   * written may be reused), else a Promise that settles once they were (or the socket failed: the
-   * next write tells). A write the socket took only in part keeps referring to the caller's Buffer.
+   * written may be reused), else a Promise that settles once they were, or the socket closed. It never
+   * rejects (a failed socket tells at the next write) and has no timeout of its own: the socket's
+   * write timeout bounds it. A write the socket took only in part keeps referring to the caller's
+   * Buffer.
    */
   flushed(): Promise<void> | undefined {
     const socket = this.socket;
     if (socket.writableLength === 0 || socket.destroyed) return undefined;
+    // After end() no write may follow (one would destroy the socket and drop what is queued): the
+    // last bytes are out at 'finish' (or gone at 'close').
+    if (socket.writableEnded) {
+      return new Promise((resolve) => {
+        const done = (): void => {
+          socket.off('finish', done);
+          socket.off('close', done);
+          resolve();
+        };
+        socket.once('finish', done);
+        socket.once('close', done);
+      });
+    }
     // Writes complete in order, so an empty one completes after every byte before it is out.
     return new Promise((resolve) => socket.write(EMPTY, () => resolve()));
   }
@@ -529,9 +553,26 @@ export class Stream {
 
   private readonly onEnd = (): void => {
     this.ended = true;
+    // Closed: nothing is read any more, so own buffers with no view out go back to the spares now
+    // (the others when their views are released).
+    if (this.own !== null && this.socket.destroyed) this.giveBackFreeOwnBuffers();
     this.settleWaiter();
     this.notifyIdle('end');
   };
+
+  private giveBackFreeOwnBuffers(): void {
+    this.wantOwnReads = false;
+    this.holdOneOwn = false;
+    this.readBuffer = RECEIVE_BUFFER;
+    const own = this.own as Array<Buffer | null>;
+    for (let i = 0; i < OWN_BUFFERS; i++) {
+      const buffer = own[i];
+      if (buffer !== null && this.retained[i] === 0) {
+        giveBackOwnBuffer(buffer);
+        own[i] = null;
+      }
+    }
+  }
 
   private readonly onError = (e: Error): void => {
     const type = errorTypeOfSystemError(e, 'ReadError');

@@ -170,6 +170,14 @@ tcp('ownReads: after the next read, pieces are views of the stream\'s own buffer
   await send('sixth'); // decided after "fifth" was read: the released buffer only serves the read after it
   await send('seventh');
   assert.is(kept.pieces[6].buffer, buffers[2], 'the released buffer is read into again');
+  // Given back twice is a bug that would let a buffer be read into under a view: a typed error.
+  stream.release(kept.pieces[1]);
+  try {
+    stream.release(kept.pieces[1]);
+    assert.unreachable('a second release must throw');
+  } catch (e) {
+    assert.is((e as { type?: string }).type, 'InternalError');
+  }
   assert.is(kept.pieces[6].toString('latin1'), 'seventh');
   assert.is(kept.pieces[1].toString('latin1'), 'second', 'buffers still retained were not read into');
   assert.is(kept.pieces[3].toString('latin1'), 'fourth');

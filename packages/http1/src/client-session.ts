@@ -146,6 +146,11 @@ export class ClientSession extends Http1Session<ResponseHeader> {
     return this.reader.retainBody();
   }
 
+  /** Whether `piece` is lent from the connection's buffers (see retainBody) rather than a copy. */
+  isLent(piece: Buffer): boolean {
+    return this.stream.owns(piece);
+  }
+
   /** Gives back a body piece once nothing refers to its bytes (see retainBody); each piece at most once. */
   releaseBody(piece: Buffer): void {
     this.reader.releaseBody(piece);

@@ -132,7 +132,8 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
     this.complete = true;
     // A connection that carried a large body keeps one own buffer for its next read, so the next
     // large body is lent from its first byte; after a small one it goes back to the shared buffer.
-    if (this.ownReading) {
+    // (A 1xx has no body to judge by: the decision waits for the final response.)
+    if (this.ownReading && !(this.head !== null && 'status' in this.head && this.head.status < 200)) {
       this.ownBody = false;
       if (this.messageBodyBytes >= STICKY_OWN_READS_BYTES) this.stream.holdOwnReads();
       else {

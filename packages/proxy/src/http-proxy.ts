@@ -97,6 +97,7 @@ interface UpstreamExchange {
   takeWholeBody?(): Buffer | undefined;
   /** Body pieces lent from the connection's read buffers from now on (see http1's ClientSession). */
   retainBody?(): boolean;
+  isLent?(piece: Buffer): boolean;
   releaseBody?(piece: Buffer): void;
   bodyBytesRead(): number;
   close(): void;
@@ -107,8 +108,8 @@ const MAX_H1_PEERS = 4096;
 
 /**
  * A 101 to a request that named no protocol in Upgrade (RFC 9110 §15.2.2: a server must not switch
- * to one the client did not ask for), or any 101 over HTTP/2 (RFC 9113 §8.6): a broken response,
- * answered 502 rather than turned into a tunnel.
+ * to one the client did not ask for) or to a CONNECT (which a 2xx answers), or any 101 over HTTP/2
+ * (RFC 9113 §8.6): a broken response, answered 502 rather than turned into a tunnel.
  */
 function unsolicitedSwitch(): SluiceError {
   return new SluiceError('InvalidHTTPHeader', { code: 'ERR_PROXY_UNSOLICITED_101', context: 'the upstream answered 101 Switching Protocols to a request that asked for no protocol switch' }).intoUp();
@@ -644,7 +645,7 @@ export class HttpProxy<Ctx> implements ServerApp {
         if (res.status >= 200 || res.status === 101) break;
         await this.forwardInformational(session, res);
       }
-      if (res.status === 101 && !session.isUpgradeRequest) throw unsolicitedSwitch();
+      if (res.status === 101 && (!session.isUpgradeRequest || session.request.method === 'CONNECT')) throw unsolicitedSwitch();
       if (res.status === 101 || (session.request.method === 'CONNECT' && res.status >= 200 && res.status < 300)) {
         return await this.switchProtocols(session, ctx, client, res).then((r) => {
           handedOver = true;
@@ -877,7 +878,9 @@ export class HttpProxy<Ctx> implements ServerApp {
       if (body !== undefined) {
         const w = session.writeWholeResponse(res, body);
         if (w) await downstreamWrite(w, RESPONSE_WRITE);
-        if (lent) {
+        // A lent body (on a connection that carried a large one before) waits until the client's
+        // socket took it; a copy needs nothing.
+        if (lent && (client.isLent as (piece: Buffer) => boolean).call(client, body)) {
           const flushed = (session.flushed as () => Promise<void> | undefined).call(session);
           if (flushed !== undefined) await flushed;
           (client.releaseBody as (piece: Buffer) => void).call(client, body);
@@ -933,7 +936,7 @@ export class HttpProxy<Ctx> implements ServerApp {
         }
       }
       let w = session.writeResponseBody(data, false);
-      if (lent) {
+      if (lent && (client.isLent as (piece: Buffer) => boolean).call(client, data)) {
         // The piece is given back once the client's socket holds none of its bytes: now, or when the
         // write drained (a write taken in part leaves the rest referenced, not copied).
         w ??= (session.flushed as () => Promise<void> | undefined).call(session);

@@ -131,6 +131,29 @@ edges('TLS downstream (addTls with @sluice/tls) and a TLS upstream peer', async 
   }
 });
 
+edges('CONNECT answered 101 by the peer is a broken response: 502, ERR_PROXY_UNSOLICITED_101, no tunnel', async (ctx) => {
+  const forward = await startRawOrigin((socket, n) => {
+    if (n === 0) socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+  });
+  try {
+    let code: string | undefined;
+    const p = await startProxy({ newCtx: () => null, upstreamPeer: () => peerOf(forward.port), logging: (_s, e) => void (code = e?.code) }, { allowConnect: true });
+    ctx.proxies.push(p);
+    const socket = netConnect(p.port, '127.0.0.1');
+    socket.on('error', () => {});
+    await once(socket, 'connect');
+    socket.write('CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n');
+    let got = '';
+    socket.on('data', (d) => (got += d));
+    for (let i = 0; i < 200 && !got.includes('\r\n\r\n'); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.match(got, /^HTTP\/1\.1 502 /);
+    assert.is(code, 'ERR_PROXY_UNSOLICITED_101');
+    socket.destroy();
+  } finally {
+    await forward.close();
+  }
+});
+
 edges('graceful shutdown: a request sent on an idle keep-alive connection as it starts is answered with Connection: close', async (ctx) => {
   const connector = new TransportConnector();
   const service = httpProxyService({ max_retries: 1, upstream_keepalive_pool_size: 8 }, { newCtx: () => null, upstreamPeer: () => peerOf(ctx.origin.port) }, { connector, logger: silentLogger, shutdownIdleLingerMs: 2000 });

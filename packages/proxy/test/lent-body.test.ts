@@ -4,7 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { Agent, get } from 'node:http';
+import { Agent, get, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpPeer } from '@sluice/core';
 import { startOrigin, startProxy, type Origin, type RunningProxy } from './helpers/net.js';
@@ -40,9 +40,12 @@ lent.before(async (ctx) => {
   ctx.bodies = new Map();
   for (let seed = 1; seed <= 12; seed++) ctx.bodies.set(seed, bodyOf(seed, SIZE));
   ctx.origin = await startOrigin((req, res) => {
-    const [, seedText, framing] = (req.url ?? '').split('/');
+    const [, seedText, framing, extra] = (req.url ?? '').split('/');
+    if (seedText === 'status') return void res.writeHead(Number(framing), { ETag: '"e"' }).end();
     const body = ctx.bodies.get(Number(seedText)) as Buffer;
+    if (extra === 'hints') res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
     if (framing === 'length') res.setHeader('Content-Length', String(body.length));
+    if (req.method === 'HEAD') return void res.end();
     // Pieces of changing sizes, so reads at the proxy end at changing places (and chunk boundaries).
     let at = 0;
     let step = 0;
@@ -127,6 +130,64 @@ lent('one kept-alive connection, large and small responses in turn (the small on
   } finally {
     one.destroy();
   }
+});
+
+/** A request over one kept-alive connection (`agent`), its status, headers and body. */
+function exchange(ctx: Ctx, agent: Agent, path: string, method = 'GET'): Promise<{ status: number; body: Buffer; length: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: ctx.proxy.port, path, method, agent }, (res) => {
+      const pieces: Buffer[] = [];
+      res.on('data', (d: Buffer) => pieces.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(pieces), length: res.headers['content-length'] }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.setTimeout(20_000, () => req.destroy(new Error('timed out')));
+    req.end();
+  });
+}
+
+lent('after a large body, a 103, HEAD, 204 and 304 on the same connection, then large bodies again: all as sent', async (ctx) => {
+  const one = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const big = ctx.bodies.get(1) as Buffer;
+    assert.is(sha((await exchange(ctx, one, '/1/length')).body), sha(big));
+    // A 103 before a large body: the body still arrives whole.
+    assert.is(sha((await exchange(ctx, one, '/2/chunked/hints')).body), sha(ctx.bodies.get(2) as Buffer));
+    const head = await exchange(ctx, one, '/3/length', 'HEAD');
+    assert.is(head.status, 200);
+    assert.is(head.body.length, 0);
+    assert.is(head.length, String(SIZE));
+    assert.is((await exchange(ctx, one, '/status/204')).status, 204);
+    assert.is((await exchange(ctx, one, '/status/304')).status, 304);
+    assert.is(sha((await exchange(ctx, one, '/4/length')).body), sha(ctx.bodies.get(4) as Buffer));
+    assert.is(sha((await exchange(ctx, one, '/5/chunked')).body), sha(ctx.bodies.get(5) as Buffer));
+  } finally {
+    one.destroy();
+  }
+});
+
+lent('clients that leave in the middle of lent bodies: the proxy goes on, later bodies intact', async (ctx) => {
+  // Each client reads a little, then resets its connection while the body is still streaming.
+  await Promise.all(
+    [6, 7, 8, 9].map(
+      (seed) =>
+        new Promise<void>((resolve) => {
+          const req = get({ host: '127.0.0.1', port: ctx.proxy.port, path: `/${seed}/${seed % 2 ? 'length' : 'chunked'}`, agent: false }, (res) => {
+            let n = 0;
+            res.on('data', (d: Buffer) => {
+              n += d.length;
+              if (n > 512 * 1024) req.destroy();
+            });
+            res.on('error', () => {});
+          });
+          req.on('error', () => {});
+          req.on('close', () => resolve());
+        }),
+    ),
+  );
+  const results = await Promise.all([6, 7, 8, 9].map((seed) => fetchBody(ctx, `/${seed}/length`, seed % 2 === 0)));
+  results.forEach((r, i) => assert.is(sha(r.body), sha(ctx.bodies.get(6 + i) as Buffer), `body ${6 + i} after the aborts`));
 });
 
 lent.run();
