@@ -50,7 +50,16 @@ if (kind === 'sluice' || kind === 'sluice-lean') {
         const out = {};
         for (const [k, v] of Object.entries(r.headers)) if (!hop.has(k) && v !== undefined) out[k] = v;
         res.writeHead(r.statusCode, out);
-        for await (const chunk of r.body) if (!res.write(chunk)) await new Promise((d) => res.once('drain', d));
+        // A client that leaves mid-body (wrk at the end of a round) must free the pooled connection.
+        res.on('close', () => { if (!res.writableFinished) r.body.destroy(); });
+        for await (const chunk of r.body) {
+          if (res.write(chunk)) continue;
+          await new Promise((d) => {
+            const done = () => { res.off('drain', done); res.off('close', done); d(); };
+            res.on('drain', done);
+            res.on('close', done);
+          });
+        }
         res.end();
       } catch {
         res.statusCode = 502;
@@ -61,6 +70,8 @@ if (kind === 'sluice' || kind === 'sluice-lean') {
     const httpProxy = (await import('http-proxy')).default;
     const proxy = httpProxy.createProxyServer({ target: 'http://127.0.0.1:' + originPort, agent: new Agent({ keepAlive: true, maxSockets: 128 }) });
     proxy.on('error', (_e, _req, res) => { if (res.writeHead && !res.headersSent) res.writeHead(502).end(); });
+    // A client that leaves mid-body must free the agent's socket (http-proxy leaves it reading).
+    proxy.on('proxyRes', (proxyRes, _req, res) => res.on('close', () => { if (!res.writableFinished) proxyRes.destroy(); }));
     server = createHttpServer((req, res) => proxy.web(req, res));
   } else {
     server = createNetServer((down) => {

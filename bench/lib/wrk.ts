@@ -26,7 +26,7 @@ export function wrk(port: number, seconds: number, pid?: number, path = '/', con
   const mbPerSecond = t ? Number(t[1]) * (t[2] === 'KB' ? 1 / 1024 : t[2] === 'GB' ? 1024 : 1) : NaN;
   const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
   const cpuUsPerRequest = ((cpuMs(pid) - before) * 1000) / requests;
-  if (/Non-2xx|Socket errors/.test(out)) process.stderr.write(`wrk on :${port} saw errors:\n${out}\n`);
+  if (/Non-2xx|Socket errors/.test(out) || !(requests > 0)) process.stderr.write(`wrk on :${port} saw errors or no answer:\n${out}\n`);
   return { rps, p99Ms, cpuUsPerRequest, mbPerSecond };
 }
 
@@ -44,7 +44,8 @@ export interface NginxProcess {
  * process is the worker itself, so its CPU time is nginx's.
  */
 export function startNginxWith(dir: string, name: string, cpu: number, httpBody: string, options: { masterProcess?: boolean } = {}): NginxProcess {
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  // Below the ephemeral range (32768+), where a port may be taken by an outgoing connection.
+  const port = 20000 + Math.floor(Math.random() * 12000);
   const conf = join(dir, `${name}.conf`);
   writeFileSync(
     conf,
