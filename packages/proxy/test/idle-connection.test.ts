@@ -2,45 +2,15 @@
 // still serves the next ones, and ends its service when it is closed while idle.
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import type { Socket } from 'node:net';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { collected, exchangeOn } from '../../core/test/helpers/idle.js';
 import { TransportConnector, silentLogger } from '@sluice/core';
 import type { HeaderMap, RequestHeader } from '@sluice/core';
 import { httpProxyService } from '../src/index.js';
 import type { Session } from '../src/index.js';
 import { peerOf, startOrigin, startProxy } from './helpers/net.js';
 import type { Origin, RunningProxy } from './helpers/net.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-/** Sends `bytes` and resolves with what arrives until `until` matches it (bounded by 5 s). */
-function exchangeOn(socket: Socket, bytes: string, until: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let got = '';
-    const timer = setTimeout(() => reject(new Error(`no answer matching ${until} within 5 s; got ${JSON.stringify(got)}`)), 5000);
-    const onData = (chunk: Buffer) => {
-      got += chunk.toString('latin1');
-      if (!until.test(got)) return;
-      clearTimeout(timer);
-      socket.off('data', onData);
-      resolve(got);
-    };
-    socket.on('data', onData);
-    socket.write(bytes);
-  });
-}
-
-async function collected(ref: WeakRef<object>): Promise<boolean> {
-  for (let i = 0; i < 5 && ref.deref() !== undefined; i++) {
-    await new Promise((r) => setTimeout(r, 20)); // a WeakRef target lives to the end of the job that saw it
-    gc();
-  }
-  return ref.deref() === undefined;
-}
 
 interface Ctx {
   origin: Origin;
