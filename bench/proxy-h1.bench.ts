@@ -139,20 +139,24 @@ async function main(): Promise<void> {
   writeFileSync(SERVE_FILE, SERVE_SOURCE);
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-nginx-'));
   const nginx = startNginx(dir);
-  await waitForPort(nginx.port);
   const proxies = new Map<Kind, { child: ChildProcess; port: number }>();
-  // `ONLY=sluice,raw-pipe` measures a subset (sluice is always included: the ratios are against it).
-  const only = process.env.ONLY?.split(',');
-  for (const kind of KINDS) if (!only || kind === 'sluice' || only.includes(kind)) proxies.set(kind, await startProxy(kind, nginx.port));
-  // nginx as a proxy (one worker on CPU 0, like the Node proxies) is the issue's peer; nginx alone
-  // (the origin, sharing CPU 1 with wrk) is only a reference.
-  const nginxProxy = !only || only.includes('nginx-proxy') ? await startNginxProxy(dir, nginx.port) : undefined;
-  if (nginxProxy) await waitForPort(nginxProxy.port);
-  const targets: Array<[string, number, number | undefined]> = [...[...proxies].map(([k, p]) => [k, p.port, p.child.pid] as [string, number, number | undefined])];
-  if (nginxProxy) targets.push(['nginx proxy (1 worker)', nginxProxy.port, nginxProxy.workerPid]);
-  targets.push(['nginx (origin alone)', nginx.port, undefined]);
-  const results = new Map<string, WrkResult[]>();
+  let nginxProxy: Awaited<ReturnType<typeof startNginxProxy>> | undefined;
+  // Everything started is stopped in `finally`, also when a start fails.
   try {
+    await waitForPort(nginx.port);
+    // `ONLY=sluice,raw-pipe` measures a subset (sluice is always included: the ratios are against it).
+    const only = process.env.ONLY?.split(',');
+    for (const kind of KINDS) if (!only || kind === 'sluice' || only.includes(kind)) proxies.set(kind, await startProxy(kind, nginx.port));
+    // nginx as a proxy (one worker on CPU 0, like the Node proxies) is the issue's peer; nginx alone
+    // (the origin, sharing CPU 1 with wrk) is only a reference.
+    if (!only || only.includes('nginx-proxy')) {
+      nginxProxy = await startNginxProxy(dir, nginx.port);
+      await waitForPort(nginxProxy.port);
+    }
+    const targets: Array<[string, number, number | undefined]> = [...[...proxies].map(([k, p]) => [k, p.port, p.child.pid] as [string, number, number | undefined])];
+    if (nginxProxy) targets.push(['nginx proxy (1 worker)', nginxProxy.port, nginxProxy.workerPid]);
+    targets.push(['nginx (origin alone)', nginx.port, undefined]);
+    const results = new Map<string, WrkResult[]>();
     if (process.env.MODE === 'idle') return await idleConnections(targets);
     for (const [, port] of targets) wrk(port, 1, undefined, PATH, CONNS); // warm-up: JIT, pools, connections
     for (let round = 0; round < rounds; round++) {
