@@ -345,25 +345,11 @@ export class Stream {
         } else if (retained[i] === 0 && (next === RECEIVE_BUFFER || buffer === current)) next = buffer;
       }
       if (next === RECEIVE_BUFFER && empty >= 0) next = own[empty] = takeOwnBuffer();
-      if (this.holdOneOwn) {
-        for (let i = 0; i < OWN_BUFFERS; i++) {
-          const buffer = own[i];
-          if (buffer !== null && buffer !== next && retained[i] === 0) {
-            giveBackOwnBuffer(buffer);
-            own[i] = null;
-          }
-        }
-      }
+      if (this.holdOneOwn) this.giveBackFreeOwnBuffers(next);
     } else {
       // Back on the shared buffer: own buffers with no view out go back to the spares, and the
       // generator is removed (views still out give theirs back in release).
-      for (let i = 0; i < OWN_BUFFERS; i++) {
-        const buffer = own[i];
-        if (buffer !== null && retained[i] === 0) {
-          giveBackOwnBuffer(buffer);
-          own[i] = null;
-        }
-      }
+      this.giveBackFreeOwnBuffers(RECEIVE_BUFFER);
       (this.socket as UserBufferSocket)[(userBufferKeysFound as UserBufferKeys).generator as symbol] = null;
     }
     this.readBuffer = next;
@@ -555,19 +541,21 @@ export class Stream {
     this.ended = true;
     // Closed: nothing is read any more, so own buffers with no view out go back to the spares now
     // (the others when their views are released).
-    if (this.own !== null && this.socket.destroyed) this.giveBackFreeOwnBuffers();
+    if (this.own !== null && this.socket.destroyed) {
+      this.wantOwnReads = this.holdOneOwn = false;
+      this.readBuffer = RECEIVE_BUFFER;
+      this.giveBackFreeOwnBuffers(RECEIVE_BUFFER);
+    }
     this.settleWaiter();
     this.notifyIdle('end');
   };
 
-  private giveBackFreeOwnBuffers(): void {
-    this.wantOwnReads = false;
-    this.holdOneOwn = false;
-    this.readBuffer = RECEIVE_BUFFER;
+  /** Gives the own buffers with no view out back to the spares, but `keep` (the next read's). */
+  private giveBackFreeOwnBuffers(keep: Buffer): void {
     const own = this.own as Array<Buffer | null>;
     for (let i = 0; i < OWN_BUFFERS; i++) {
       const buffer = own[i];
-      if (buffer !== null && this.retained[i] === 0) {
+      if (buffer !== null && buffer !== keep && this.retained[i] === 0) {
         giveBackOwnBuffer(buffer);
         own[i] = null;
       }

@@ -95,12 +95,14 @@ interface UpstreamExchange {
   pollBodyChunk?(): Buffer | null | undefined;
   /** The whole body when all of it is here in one piece, else undefined (see http1's ClientSession). */
   takeWholeBody?(): Buffer | undefined;
-  /** Body pieces lent from the connection's read buffers from now on (see http1's ClientSession). */
-  retainBody?(): boolean;
-  isLent?(piece: Buffer): boolean;
-  releaseBody?(piece: Buffer): void;
   bodyBytesRead(): number;
   close(): void;
+}
+
+/** An upstream exchange whose body pieces are lent from its connection's buffers (http1's ClientSession.retainBody). */
+interface BodyLender {
+  isLent(piece: Buffer): boolean;
+  releaseBody(piece: Buffer): void;
 }
 
 /** Remembered peers that offered h2h1 and chose HTTP/1.1, bounded so many peers cannot grow it. */
@@ -633,7 +635,7 @@ export class HttpProxy<Ctx> implements ServerApp {
         const previous = this.startBodySend(session, ctx, client, send);
         if (previous) await previous;
       }
-      const lent = this.lendsBodies && session.flushed !== undefined && client.retainBody();
+      const lender = this.lendsBodies && session.flushed !== undefined && client.retainBody() ? client : undefined;
       // Each 1xx goes downstream as it arrives (RFC 9110 §15.2); the loop costs no Promise of its own.
       let res: ResponseHeader;
       for (;;) {
@@ -654,7 +656,7 @@ export class HttpProxy<Ctx> implements ServerApp {
       }
       // A request that asked to switch and was refused leaves its connection in an unknown state.
       if (session.isUpgradeRequest) session.setKeepalive(false);
-      await this.forwardResponse(session, ctx, client, res, lent);
+      await this.forwardResponse(session, ctx, client, res, lender);
       if (send !== undefined && !send.done) {
         // The upstream answered before taking the whole body: the downstream connection cannot be
         // reused (the rest of the body is still on its way) and neither can the upstream one.
@@ -711,7 +713,7 @@ export class HttpProxy<Ctx> implements ServerApp {
         if (res.status === 101) throw unsolicitedSwitch();
         await this.forwardInformational(session, res);
       }
-      await this.forwardResponse(session, ctx, upstream, res, false);
+      await this.forwardResponse(session, ctx, upstream, res, undefined);
       complete = true;
       // The upstream answered before taking the whole body: the rest of it cannot follow on HTTP/1.
       if (send !== undefined && !send.done) session.setKeepalive(false);
@@ -847,11 +849,11 @@ export class HttpProxy<Ctx> implements ServerApp {
   }
 
   /**
-   * Sends the response head, body and trailers downstream through the response phases. `lent`: the
-   * body pieces are lent from the upstream connection's buffers (see lendsBodies), each given back
-   * once the client's socket took it whole.
+   * Sends the response head, body and trailers downstream through the response phases. `lender`:
+   * the body pieces may be lent from the upstream connection's buffers (see lendsBodies); each lent
+   * one is given back once the client's socket took it whole (the session then has `flushed`).
    */
-  private async forwardResponse(session: DownstreamSession, ctx: Ctx, client: UpstreamExchange, res: ResponseHeader, lent: boolean): Promise<void> {
+  private async forwardResponse(session: DownstreamSession, ctx: Ctx, client: UpstreamExchange, res: ResponseHeader, lender: BodyLender | undefined): Promise<void> {
     const proxy = this.proxy;
     if (proxy.upstreamResponseFilter) {
       const r = proxy.upstreamResponseFilter(session, res, ctx);
@@ -880,10 +882,10 @@ export class HttpProxy<Ctx> implements ServerApp {
         if (w) await downstreamWrite(w, RESPONSE_WRITE);
         // A lent body (on a connection that carried a large one before) waits until the client's
         // socket took it; a copy needs nothing.
-        if (lent && (client.isLent as (piece: Buffer) => boolean).call(client, body)) {
-          const flushed = (session.flushed as () => Promise<void> | undefined).call(session);
+        if (lender?.isLent(body)) {
+          const flushed = session.flushed!();
           if (flushed !== undefined) await flushed;
-          (client.releaseBody as (piece: Buffer) => void).call(client, body);
+          lender.releaseBody(body);
         }
         return;
       }
@@ -931,16 +933,16 @@ export class HttpProxy<Ctx> implements ServerApp {
         draining = undefined;
         await downstreamWrite(previous, RESPONSE_WRITE);
         if (unflushed !== null) {
-          (client.releaseBody as (piece: Buffer) => void).call(client, unflushed);
+          lender!.releaseBody(unflushed);
           unflushed = null;
         }
       }
       let w = session.writeResponseBody(data, false);
-      if (lent && (client.isLent as (piece: Buffer) => boolean).call(client, data)) {
+      if (lender?.isLent(data)) {
         // The piece is given back once the client's socket holds none of its bytes: now, or when the
         // write drained (a write taken in part leaves the rest referenced, not copied).
-        w ??= (session.flushed as () => Promise<void> | undefined).call(session);
-        if (w === undefined) (client.releaseBody as (piece: Buffer) => void).call(client, data);
+        w ??= session.flushed!();
+        if (w === undefined) lender.releaseBody(data);
         else unflushed = data;
       }
       if (w !== undefined) {
@@ -950,7 +952,7 @@ export class HttpProxy<Ctx> implements ServerApp {
       if (end) break; // a filter added bytes at the end of the body
     }
     if (draining !== undefined) await downstreamWrite(draining, RESPONSE_WRITE);
-    if (unflushed !== null) (client.releaseBody as (piece: Buffer) => void).call(client, unflushed);
+    if (unflushed !== null) lender!.releaseBody(unflushed);
     const trailers = client.trailers;
     if (trailers !== null) {
       if (proxy.upstreamResponseTrailerFilter) proxy.upstreamResponseTrailerFilter(session, trailers, ctx);
