@@ -3,33 +3,20 @@
 // of `--metrics` must count every request of both workers, and show the backends' health.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkHistogram, parseExposition, value } from '../../packages/observability/test/helpers/exposition.js';
+import { get } from '../../packages/observability/test/helpers/http.js';
 import { alive, run, until, waitFor } from './helpers/child.js';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'sluice-lb-observability-'));
 const origins: Server[] = [];
 let lb: ReturnType<typeof run> | undefined;
-
-function get(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`${path} timed out`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** The access log lines printed so far (JSON lines with `msg: "access"`). */
 function accessLines(output: string): Array<{ pid: number; uri: string; status: number; upstream: string }> {

@@ -2,15 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** Whether process `pid` still exists. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { alive } from '../../../packages/core/test/helpers/load.js';
 
 /** Waits until `cond` holds, checking every 25 ms; throws after `ms`. */
 export async function until(what: string, cond: () => boolean, ms = 30_000): Promise<void> {

@@ -3,12 +3,13 @@
 // a real scrape of the metrics service, parsed.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createServer, request } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpPeer, silentLogger } from '@sluice/core';
 import { CacheKey, HttpCache, LruEvictionManager, MemoryStorage, httpProxyService, primaryFromRequest, type MemoryEntry, type ProxyHttp, type WeightedCache } from '@sluice/proxy';
 import { ObservabilityError, SluiceMetrics, prometheusHttpService } from '../src/index.js';
 import { parseExposition, value, type Exposition } from './helpers/exposition.js';
+import { get } from './helpers/http.js';
 
 /** A storage map that never evicts by itself: the eviction manager bounds it. */
 class PlainMap implements WeightedCache<string, MemoryEntry> {
@@ -58,22 +59,8 @@ let running: Promise<unknown>;
 let proxyPort = 0;
 let metricsPort = 0;
 
-function send(port: number, path: string, method = 'GET'): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method, agent: false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`${path} timed out`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 async function scrape(): Promise<Exposition> {
-  const res = await send(metricsPort, '/metrics');
+  const res = await get(metricsPort, '/metrics');
   assert.is(res.status, 200);
   return parseExposition(res.body);
 }
@@ -100,13 +87,13 @@ test.after(async () => {
 test('hits, misses, bypass, purge, invalidation and evictions are scraped per cache', async () => {
   const before = await scrape();
   assert.is(value(before, 'sluice_cache_requests_total', { cache: 'edge', result: 'hit' }), 0, 'series exist before traffic');
-  assert.is((await send(proxyPort, '/a')).status, 200); // miss, stored
-  assert.is((await send(proxyPort, '/a')).status, 200); // hit
-  assert.is((await send(proxyPort, '/a')).status, 200); // hit
-  assert.is((await send(proxyPort, '/b')).status, 200); // miss, stored
-  assert.is((await send(proxyPort, '/c')).status, 200); // miss, stored: past 2500 bytes, /a is evicted
-  assert.is((await send(proxyPort, '/b', 'POST')).status, 204); // bypass; invalidates /b
-  assert.is((await send(proxyPort, '/c', 'PURGE')).status, 200); // purged
+  assert.is((await get(proxyPort, '/a')).status, 200); // miss, stored
+  assert.is((await get(proxyPort, '/a')).status, 200); // hit
+  assert.is((await get(proxyPort, '/a')).status, 200); // hit
+  assert.is((await get(proxyPort, '/b')).status, 200); // miss, stored
+  assert.is((await get(proxyPort, '/c')).status, 200); // miss, stored: past 2500 bytes, /a is evicted
+  assert.is((await get(proxyPort, '/b', { method: 'POST' })).status, 204); // bypass; invalidates /b
+  assert.is((await get(proxyPort, '/c', { method: 'PURGE' })).status, 200); // purged
   const e = await scrape();
   const event = (name: string) => value(e, 'sluice_cache_events_total', { cache: 'edge', event: name });
   assert.is(value(e, 'sluice_cache_requests_total', { cache: 'edge', result: 'hit' }), 2);

@@ -16,6 +16,7 @@ import { httpProxyService, type ProxyHttp, type Session } from '@sluice/proxy';
 import { createSelfSignedCertificate } from '@sluice/tls';
 import { AccessLog, prometheusHttpService, ProxyObservability, RequestTracing, SluiceMetrics } from '../src/index.js';
 import { checkHistogram, parseExposition, value, type Exposition } from './helpers/exposition.js';
+import { get } from './helpers/http.js';
 
 const CLIENT_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CLIENT_SPAN = '00f067aa0ba902b7';
@@ -89,20 +90,6 @@ let lb: LoadBalancer<RoundRobin>;
 async function listen(server: NetServer): Promise<string> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return `127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-function get(port: number, path: string, options: { method?: string; headers?: Record<string, string>; body?: string; agent?: Agent } = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers, agent: options.agent ?? false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`${path} timed out`)));
-    req.on('error', reject);
-    req.end(options.body);
-  });
 }
 
 async function scrape(): Promise<Exposition> {

@@ -70,10 +70,14 @@ lent.after(async (ctx) => {
   await ctx.origin.close();
 });
 
-/** GETs the body, pausing now and then when `slow` (the proxy's writes to it back up). */
-function fetchBody(ctx: Ctx, path: string, slow: boolean): Promise<{ status: number; body: Buffer }> {
+/**
+ * One request through the proxy (on `agent`, by default the suite's kept-alive one): its status,
+ * Content-Length and body, read slowly when `slow` (then the proxy's writes to it back up).
+ */
+function fetchBody(ctx: Ctx, path: string, options: { slow?: boolean; agent?: Agent; method?: string } = {}): Promise<{ status: number; body: Buffer; length: string | undefined }> {
+  const slow = options.slow === true;
   return new Promise((resolve, reject) => {
-    const req = get({ host: '127.0.0.1', port: ctx.proxy.port, path, agent: ctx.agent }, (res) => {
+    const req = request({ host: '127.0.0.1', port: ctx.proxy.port, path, method: options.method ?? 'GET', agent: options.agent ?? ctx.agent }, (res) => {
       const pieces: Buffer[] = [];
       let n = 0;
       if (slow) {
@@ -87,18 +91,19 @@ function fetchBody(ctx: Ctx, path: string, slow: boolean): Promise<{ status: num
           void sleep(15).then(() => res.resume());
         }
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(pieces) }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(pieces), length: res.headers['content-length'] }));
       res.on('error', reject);
     });
     req.on('error', reject);
     req.setTimeout(30_000, () => req.destroy(new Error('timed out')));
+    req.end();
   });
 }
 
 for (const framing of ['length', 'chunked']) {
   lent(`12 bodies of 8 MiB at once (${framing}), half to slow readers, twice over kept-alive connections: all intact`, async (ctx) => {
     for (let round = 0; round < 2; round++) {
-      const results = await Promise.all([...ctx.bodies.keys()].map((seed) => fetchBody(ctx, `/${seed}/${framing}`, seed % 2 === 0)));
+      const results = await Promise.all([...ctx.bodies.keys()].map((seed) => fetchBody(ctx, `/${seed}/${framing}`, { slow: seed % 2 === 0 })));
       results.forEach((r, i) => {
         const seed = i + 1;
         assert.is(r.status, 200);
@@ -116,14 +121,7 @@ lent('one kept-alive connection, large and small responses in turn (the small on
     for (const [i, size] of sizes.entries()) {
       const seed = 100 + i;
       ctx.bodies.set(seed, bodyOf(seed, size));
-      const r = await new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
-        get({ host: '127.0.0.1', port: ctx.proxy.port, path: `/${seed}/${i % 2 === 0 ? 'length' : 'chunked'}`, agent: one }, (res) => {
-          const pieces: Buffer[] = [];
-          res.on('data', (d: Buffer) => pieces.push(d));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(pieces) }));
-          res.on('error', reject);
-        }).on('error', reject);
-      });
+      const r = await fetchBody(ctx, `/${seed}/${i % 2 === 0 ? 'length' : 'chunked'}`, { agent: one });
       assert.is(r.status, 200);
       assert.is(sha(r.body), sha(ctx.bodies.get(seed) as Buffer), `response ${i} (${size} bytes) arrived as sent`);
     }
@@ -132,36 +130,21 @@ lent('one kept-alive connection, large and small responses in turn (the small on
   }
 });
 
-/** A request over one kept-alive connection (`agent`), its status, headers and body. */
-function exchange(ctx: Ctx, agent: Agent, path: string, method = 'GET'): Promise<{ status: number; body: Buffer; length: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: ctx.proxy.port, path, method, agent }, (res) => {
-      const pieces: Buffer[] = [];
-      res.on('data', (d: Buffer) => pieces.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(pieces), length: res.headers['content-length'] }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.setTimeout(20_000, () => req.destroy(new Error('timed out')));
-    req.end();
-  });
-}
-
 lent('after a large body, a 103, HEAD, 204 and 304 on the same connection, then large bodies again: all as sent', async (ctx) => {
   const one = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
     const big = ctx.bodies.get(1) as Buffer;
-    assert.is(sha((await exchange(ctx, one, '/1/length')).body), sha(big));
+    assert.is(sha((await fetchBody(ctx, '/1/length', { agent: one })).body), sha(big));
     // A 103 before a large body: the body still arrives whole.
-    assert.is(sha((await exchange(ctx, one, '/2/chunked/hints')).body), sha(ctx.bodies.get(2) as Buffer));
-    const head = await exchange(ctx, one, '/3/length', 'HEAD');
+    assert.is(sha((await fetchBody(ctx, '/2/chunked/hints', { agent: one })).body), sha(ctx.bodies.get(2) as Buffer));
+    const head = await fetchBody(ctx, '/3/length', { agent: one, method: 'HEAD' });
     assert.is(head.status, 200);
     assert.is(head.body.length, 0);
     assert.is(head.length, String(SIZE));
-    assert.is((await exchange(ctx, one, '/status/204')).status, 204);
-    assert.is((await exchange(ctx, one, '/status/304')).status, 304);
-    assert.is(sha((await exchange(ctx, one, '/4/length')).body), sha(ctx.bodies.get(4) as Buffer));
-    assert.is(sha((await exchange(ctx, one, '/5/chunked')).body), sha(ctx.bodies.get(5) as Buffer));
+    assert.is((await fetchBody(ctx, '/status/204', { agent: one })).status, 204);
+    assert.is((await fetchBody(ctx, '/status/304', { agent: one })).status, 304);
+    assert.is(sha((await fetchBody(ctx, '/4/length', { agent: one })).body), sha(ctx.bodies.get(4) as Buffer));
+    assert.is(sha((await fetchBody(ctx, '/5/chunked', { agent: one })).body), sha(ctx.bodies.get(5) as Buffer));
   } finally {
     one.destroy();
   }
@@ -186,7 +169,7 @@ lent('clients that leave in the middle of lent bodies: the proxy goes on, later 
         }),
     ),
   );
-  const results = await Promise.all([6, 7, 8, 9].map((seed) => fetchBody(ctx, `/${seed}/length`, seed % 2 === 0)));
+  const results = await Promise.all([6, 7, 8, 9].map((seed) => fetchBody(ctx, `/${seed}/length`, { slow: seed % 2 === 0 })));
   results.forEach((r, i) => assert.is(sha(r.body), sha(ctx.bodies.get(6 + i) as Buffer), `body ${6 + i} after the aborts`));
 });
 
