@@ -3,13 +3,18 @@
 // TCP pipe (the JS ceiling: no HTTP at all) and nginx alone (the origin, for reference). Each proxy runs
 // in its own process pinned to CPU 0 (wrk gets CPU 1); rounds are interleaved; medians are reported.
 //   cd bench && node --import tsx proxy-h1.bench.ts          (needs wrk and nginx on PATH; CONNS=200 for more connections)
+// SIZE picks what is measured: `small` (default, GET `return 200`), `64k` and `1m` (GET static files),
+// `upload-64k` and `upload-1m` (POST /upload with a body of that size, sent by a wrk Lua script; the
+// origin nginx reads the whole body before it answers 200, see startNginx). For uploads the table's
+// MB/s column is request-body MB/s (req/s x body size), since wrk's Transfer/sec counts only responses.
+// An `errors` column counts wrk's non-2xx answers and socket errors over all rounds: it must be 0.
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, peakRssMb, rssMb, waitForPort } from './lib/proc.js';
-import { startNginx, startNginxProxy, startPinnedServer, wrk, type WrkResult } from './lib/wrk.js';
+import { startNginx, startNginxProxy, startPinnedServer, wrk, writeWrkPostScript, type WrkResult } from './lib/wrk.js';
 
 const KINDS = ['sluice', 'sluice-lean', 'undici', 'node-http-proxy', 'raw-pipe'] as const;
 /**
@@ -86,8 +91,11 @@ if (kind === 'sluice' || kind === 'sluice-lean') {
 `;
 
 // ------------------------------------------------------------------------------------------- driver
-/** `SIZE=small` (default, nginx `return 200`), `SIZE=64k` or `SIZE=1m` (static files). */
-const PATH = ({ small: '/', '64k': '/files/64k.bin', '1m': '/files/1m.bin' } as Record<string, string>)[process.env.SIZE ?? 'small'] ?? '/';
+/** `SIZE=upload-64k` or `SIZE=upload-1m`: the request body's bytes of every POST /upload. */
+const UPLOAD_BYTES = ({ 'upload-64k': 64 * 1024, 'upload-1m': 1024 * 1024 } as Record<string, number>)[process.env.SIZE ?? 'small'];
+/** `SIZE=small` (default, nginx `return 200`), `SIZE=64k` or `SIZE=1m` (static files), or an upload. */
+const PATH = UPLOAD_BYTES ? '/upload' : (({ small: '/', '64k': '/files/64k.bin', '1m': '/files/1m.bin' } as Record<string, string>)[process.env.SIZE ?? 'small'] ?? '/');
+const UPLOAD_SCRIPT = join(dirname(SERVE_FILE), `proxy-h1-${process.env.SIZE}.lua`);
 /** `CONNS=200`: wrk's connections (default 50), e.g. for peak RSS at 200 connections. */
 const CONNS = Number(process.env.CONNS ?? 50);
 
@@ -137,6 +145,7 @@ async function main(): Promise<void> {
   const seconds = Number(process.env.SECONDS ?? 3);
   mkdirSync(dirname(SERVE_FILE), { recursive: true });
   writeFileSync(SERVE_FILE, SERVE_SOURCE);
+  const script = UPLOAD_BYTES ? writeWrkPostScript(UPLOAD_SCRIPT, UPLOAD_BYTES) : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-nginx-'));
   const nginx = startNginx(dir);
   const proxies = new Map<Kind, { child: ChildProcess; port: number }>();
@@ -158,11 +167,11 @@ async function main(): Promise<void> {
     targets.push(['nginx (origin alone)', nginx.port, undefined]);
     const results = new Map<string, WrkResult[]>();
     if (process.env.MODE === 'idle') return await idleConnections(targets);
-    for (const [, port] of targets) wrk(port, 1, undefined, PATH, CONNS); // warm-up: JIT, pools, connections
+    for (const [, port] of targets) wrk(port, 1, undefined, PATH, CONNS, script); // warm-up: JIT, pools, connections
     for (let round = 0; round < rounds; round++) {
       for (const [name, port, pid] of targets) {
         const list = results.get(name) ?? [];
-        list.push(wrk(port, seconds, pid, PATH, CONNS));
+        list.push(wrk(port, seconds, pid, PATH, CONNS, script));
         results.set(name, list);
       }
     }
@@ -177,16 +186,18 @@ async function main(): Promise<void> {
       return {
         proxy: name,
         'req/s (median)': Math.round(rps),
-        'MB/s': median(rs.map((r) => r.mbPerSecond)).toFixed(1),
+        ...(UPLOAD_BYTES ? { 'request MB/s': ((rps * UPLOAD_BYTES) / 2 ** 20).toFixed(1) } : { 'MB/s': median(rs.map((r) => r.mbPerSecond)).toFixed(1) }),
         'spread %': spread.toFixed(1),
         'p99 ms': median(rs.map((r) => r.p99Ms)).toFixed(2),
         'CPU µs/req': measured ? median(rs.map((r) => r.cpuUsPerRequest)).toFixed(1) : '-',
         'peak RSS MB': p ? peakRssMb(p.child.pid!).toFixed(1) : '-',
         'req/s sluice/this': (ours / rps).toFixed(2),
         'CPU/req this/sluice': measured ? (median(rs.map((r) => r.cpuUsPerRequest)) / oursCpu).toFixed(2) : '-',
+        errors: rs.reduce((sum, r) => sum + r.errors, 0),
       };
     });
-    console.log(`GET ${PATH}: wrk -t1 -c${CONNS} -d${seconds}s keep-alive, ${rounds} interleaved rounds; proxies pinned to CPU 0, wrk and nginx to CPU 1 (shared, noisy machine)`);
+    const what = UPLOAD_BYTES ? `POST ${PATH} with ${UPLOAD_BYTES / 1024} KiB bodies` : `GET ${PATH}`;
+    console.log(`${what}: wrk -t1 -c${CONNS} -d${seconds}s keep-alive, ${rounds} interleaved rounds; proxies pinned to CPU 0, wrk and nginx to CPU 1 (shared, noisy machine)`);
     console.table(rows);
   } finally {
     for (const p of proxies.values()) p.child.kill('SIGKILL');

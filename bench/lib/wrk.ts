@@ -9,16 +9,21 @@ export interface WrkResult {
   p99Ms: number;
   /** CPU time (user + system) the proxy process spent per request, in microseconds. */
   cpuUsPerRequest: number;
+  /** Response bytes per second (wrk's Transfer/sec: request bodies are not in it), in MB. */
   mbPerSecond: number;
+  /** Non-2xx/3xx answers plus socket errors (connect, read, write, timeout) wrk counted. */
+  errors: number;
 }
 
 /**
  * Runs `wrk -t1 -c<connections>` (default 50, pinned to CPU 1) for `seconds` against
- * 127.0.0.1:`port``path`, and reads the CPU time process `pid` spent meanwhile.
+ * 127.0.0.1:`port``path`, and reads the CPU time process `pid` spent meanwhile. `script` is a Lua
+ * file for `wrk -s` (e.g. one from {@link writeWrkPostScript}).
  */
-export function wrk(port: number, seconds: number, pid?: number, path = '/', connections = 50): WrkResult {
+export function wrk(port: number, seconds: number, pid?: number, path = '/', connections = 50, script?: string): WrkResult {
   const before = cpuMs(pid);
-  const out = execFileSync('taskset', ['-c', '1', 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}${path}`], { encoding: 'utf8' });
+  const args = ['-c', '1', 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...(script ? ['-s', script] : []), `http://127.0.0.1:${port}${path}`];
+  const out = execFileSync('taskset', args, { encoding: 'utf8' });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const p = /\s99%\s+([\d.]+)(us|ms|s)/.exec(out);
   const p99Ms = p ? Number(p[1]) * (p[2] === 'us' ? 0.001 : p[2] === 's' ? 1000 : 1) : NaN;
@@ -26,8 +31,19 @@ export function wrk(port: number, seconds: number, pid?: number, path = '/', con
   const mbPerSecond = t ? Number(t[1]) * (t[2] === 'KB' ? 1 / 1024 : t[2] === 'GB' ? 1024 : 1) : NaN;
   const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
   const cpuUsPerRequest = ((cpuMs(pid) - before) * 1000) / requests;
-  if (/Non-2xx|Socket errors/.test(out) || !(requests > 0)) process.stderr.write(`wrk on :${port} saw errors or no answer:\n${out}\n`);
-  return { rps, p99Ms, cpuUsPerRequest, mbPerSecond };
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) + (socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0);
+  if (errors > 0 || !(requests > 0)) process.stderr.write(`wrk on :${port} saw errors or no answer:\n${out}\n`);
+  return { rps, p99Ms, cpuUsPerRequest, mbPerSecond, errors };
+}
+
+/**
+ * Writes a Lua script for {@link wrk}'s `script` that makes every request a `POST` with a body of
+ * `bodyBytes` bytes (wrk adds the Content-Length), and returns its path.
+ */
+export function writeWrkPostScript(file: string, bodyBytes: number): string {
+  writeFileSync(file, `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/octet-stream"\nwrk.body = string.rep("u", ${bodyBytes})\n`);
+  return file;
 }
 
 /** A running nginx: `port` is the one its configuration's `PORT` became, `child` the process. */
@@ -60,11 +76,30 @@ http { access_log off; keepalive_requests 1000000;
   return { port, child, stop: () => child.kill('SIGTERM') };
 }
 
-/** nginx pinned to CPU 1 on a random port: `return 200 "ok"` at `/`, 64 KiB and 1 MiB files under `/files/`. */
+/**
+ * nginx pinned to CPU 1 on a random port: `return 200 "ok"` at `/`, 64 KiB and 1 MiB files under
+ * `/files/`, and `POST /upload` (bodies up to 16 MiB) answered `200 "ok"` only once the whole body
+ * has been read.
+ */
 export function startNginx(dir: string): NginxProcess {
   writeFileSync(join(dir, '64k.bin'), Buffer.alloc(64 * 1024, 'a'), { mode: 0o644 });
   writeFileSync(join(dir, '1m.bin'), Buffer.alloc(1024 * 1024, 'b'), { mode: 0o644 });
-  return startNginxWith(dir, 'nginx', 1, `server { listen 127.0.0.1:PORT; location / { return 200 "ok\\n"; } location /files/ { alias ${dir}/; } }`);
+  // `return 200` would answer before the body arrives and discard it, and a proxy that sees an early
+  // answer rightly closes the client's connection. Proxying instead (with request buffering, nginx's
+  // default) makes nginx read the whole body first, here into memory (client_body_buffer_size), and
+  // then send only the headers to a second server on PORT2 that answers `return 200`.
+  const upload = `location = /upload { client_max_body_size 16m; client_body_buffer_size 16m;
+      proxy_pass http://upload_sink; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_pass_request_body off; proxy_set_header Content-Length ""; }`;
+  return startNginxWith(
+    dir,
+    'nginx',
+    1,
+    `server { listen 127.0.0.1:PORT; location / { return 200 "ok\\n"; } location /files/ { alias ${dir}/; }
+    ${upload} }
+  upstream upload_sink { server 127.0.0.1:PORT2; keepalive 32; }
+  server { listen 127.0.0.1:PORT2; location / { return 200 "ok\\n"; } }`,
+  );
 }
 
 /**
@@ -79,7 +114,12 @@ export async function startNginxProxy(dir: string, originPort: number): Promise<
     0,
     `upstream origin { server 127.0.0.1:${originPort}; keepalive 128; keepalive_requests 1000000; }
   server { listen 127.0.0.1:PORT;
-    location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering on; } }`,
+    location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering on; }
+    # Uploads stream to the origin as they arrive, like the Node proxies (nginx's default would read
+    # the whole body first), with no size limit (the Node proxies have none). Reads of 64 KiB, as
+    # Node's: the default (two pages, 8 KiB on x86-64) cost nginx about twice the CPU per 64 KiB upload.
+    location = /upload { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_request_buffering off; client_max_body_size 0; client_body_buffer_size 64k; } }`,
   );
   const { pid } = nginx.child;
   let workerPid = NaN;
