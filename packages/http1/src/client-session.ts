@@ -136,27 +136,6 @@ export class ClientSession extends Http1Session<ResponseHeader> {
   }
 
   /**
-   * For this exchange (call it before or while reading the response), body pieces are lent from the
-   * connection's own read buffers instead of copied, where the connection can (a plain TCP or Unix
-   * socket): each piece, the whole body of {@link ClientSession.takeWholeBody} included, must then be
-   * given back with {@link ClientSession.releaseBody} once nothing refers to it. A large body is
-   * passed on without copying or allocating per read. Returns whether pieces are lent.
-   */
-  retainBody(): boolean {
-    return this.reader.retainBody();
-  }
-
-  /** Whether `piece` is lent from the connection's buffers (see retainBody) rather than a copy. */
-  isLent(piece: Buffer): boolean {
-    return this.stream.owns(piece);
-  }
-
-  /** Gives back a body piece once nothing refers to its bytes (see retainBody); each piece at most once. */
-  releaseBody(piece: Buffer): void {
-    this.reader.releaseBody(piece);
-  }
-
-  /**
    * The response body (what is left of it), taken as read, when all of it is here in one piece (often
    * so for a small response, which arrives with its head); an empty Buffer for none; undefined, taking
    * nothing, when more is to come or it came in pieces.

@@ -503,16 +503,15 @@ export class ServerSession extends Http1Session<RequestHeader> {
         const chunk = await this.reader.readBodyChunk(this.bodyTimeoutMs);
         if (chunk === null) break;
         drained += chunk.length;
+        // A piece lent (see retainBody) and dropped unread must still free its buffer.
+        this.reader.releaseBody(chunk);
         if (drained > this.maxDrainBytes) throw new SluiceError('InternalError', { context: 'unread request body too large to drain' });
       }
     } catch {
       this.close();
       return false;
     }
-    this.reader.nextMessage();
-    this.request = null;
-    // Between requests no response is under way: a bad next head must still get its error status.
-    this.responseState = R_NONE;
+    this.nextRequest();
     return true;
   }
 
@@ -523,11 +522,17 @@ export class ServerSession extends Http1Session<RequestHeader> {
    */
   tryReuse(): boolean {
     if (this.responseState !== R_DONE || !this.keepAlive || this.closed || !this.reader.complete) return false;
+    this.nextRequest();
+    return true;
+  }
+
+  /** Forgets the finished exchange; the next request's body is copied again unless it is lent too. */
+  private nextRequest(): void {
+    this.reader.stopLending();
     this.reader.nextMessage();
     this.request = null;
     // Between requests no response is under way: a bad next head must still get its error status.
     this.responseState = R_NONE;
-    return true;
   }
 
   /** Hands the connection over after a 101 or a CONNECT 2xx (see {@link Http1Session.takeOver}). */

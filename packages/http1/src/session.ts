@@ -58,6 +58,35 @@ export abstract class Http1Session<Head extends RequestHeader | ResponseHeader> 
     return this.bytesSent;
   }
 
+  /**
+   * From now on (this message, and the next ones until the session moves on to another message), the
+   * peer's body pieces are lent from the connection's own read buffers instead of copied, where the
+   * connection can (a plain TCP or Unix socket): each piece, a whole body of `takeWholeBody` included,
+   * must then be given back with {@link Http1Session.releaseBody} once nothing refers to its bytes. A
+   * large body is passed on without copying or allocating per read. Returns whether pieces are lent.
+   */
+  retainBody(): boolean {
+    return this.reader.retainBody();
+  }
+
+  /** Whether `piece` is lent from the connection's buffers (see retainBody) rather than a copy. */
+  isLent(piece: Buffer): boolean {
+    return this.stream.owns(piece);
+  }
+
+  /** Gives back a body piece once nothing refers to its bytes (see retainBody); each piece at most once. */
+  releaseBody(piece: Buffer): void {
+    this.reader.releaseBody(piece);
+  }
+
+  /**
+   * Undefined when every byte written so far was handed to the operating system (the Buffers written,
+   * lent body pieces included, are free to reuse), else a Promise settled once they were.
+   */
+  flushed(): Promise<void> | undefined {
+    return this.stream.flushed();
+  }
+
   /** Reads the next body piece with the body timeout and counts it. */
   protected async nextBodyChunk(): Promise<Buffer | null> {
     const chunk = await this.reader.readBodyChunk(this.bodyTimeoutMs);

@@ -16,7 +16,7 @@ import type { ProxyObserver } from './observer.js';
 import type { BodyChunk, ProxyHttp } from './proxy-http.js';
 import { ProxyCache, SERVED_FROM_CACHE, type CacheFill } from './proxy-cache.js';
 import { DEFAULT_RETRY_BUFFER_BYTES, RetryBuffer } from './retry-buffer.js';
-import { Http1Session, type DownstreamSession, type UpstreamHandle } from './session.js';
+import { Http1Session, type BodyLender, type DownstreamSession, type UpstreamHandle } from './session.js';
 import { tunnel } from './tunnel.js';
 import { ignore, isThenable } from './thenable.js';
 import { downstreamWrite } from './downstream-write.js';
@@ -96,13 +96,12 @@ interface UpstreamExchange {
   /** The whole body when all of it is here in one piece, else undefined (see http1's ClientSession). */
   takeWholeBody?(): Buffer | undefined;
   bodyBytesRead(): number;
+  /**
+   * Undefined when every byte written so far is with the operating system, else a Promise settled
+   * once it is (see http1's sessions). Without it, lent request-body pieces are sent as copies.
+   */
+  flushed?(): Promise<void> | undefined;
   close(): void;
-}
-
-/** An upstream exchange whose body pieces are lent from its connection's buffers (http1's ClientSession.retainBody). */
-interface BodyLender {
-  isLent(piece: Buffer): boolean;
-  releaseBody(piece: Buffer): void;
 }
 
 /** Remembered peers that offered h2h1 and chose HTTP/1.1, bounded so many peers cannot grow it. */
@@ -156,6 +155,8 @@ interface BodySend {
   cancelled: boolean;
   failure: SluiceError | undefined;
   readonly retryBuffer: RetryBuffer;
+  /** Where lent request-body pieces go back (see lendsRequestBodies); null once found not to lend. */
+  lender: BodyLender | null | undefined;
 }
 
 /**
@@ -192,6 +193,12 @@ export class HttpProxy<Ctx> implements ServerApp {
    * (http1's ClientSession.retainBody): no copy, no allocation per read.
    */
   private readonly lendsBodies: boolean;
+  /**
+   * Request bodies are lent rather than copied out of the downstream connection's shared read buffer
+   * (an upload passes through without a copy, as a large response does): when no requestBodyFilter
+   * may keep or replace the pieces.
+   */
+  private readonly lendsRequestBodies: boolean;
   /** Whether runPhases has anything to run before the upstream (see processRequest). */
   private readonly hasRequestPhases: boolean;
   private readonly observer: ProxyObserver | undefined;
@@ -216,6 +223,7 @@ export class HttpProxy<Ctx> implements ServerApp {
     this.http2 = options.http2Connector ?? new Http2Connector({ ...options.http2, connect: (peer) => connector.newStream(peer) });
     this.cache = proxy.requestCacheFilter !== undefined ? new ProxyCache(proxy, this) : undefined;
     this.lendsBodies = this.cache === undefined && proxy.upstreamResponseBodyFilter === undefined && proxy.responseBodyFilter === undefined;
+    this.lendsRequestBodies = proxy.requestBodyFilter === undefined;
     this.hasRequestPhases = proxy.earlyRequestFilter !== undefined || proxy.requestFilter !== undefined || proxy.proxyUpstreamFilter !== undefined || this.cache !== undefined;
     if (!Number.isFinite(this.shutdownIdleLingerMs) || this.shutdownIdleLingerMs < 0) {
       throw new SluiceError('ConfigError', { code: 'ERR_PROXY_INVALID_SHUTDOWN_IDLE_LINGER', context: `shutdownIdleLingerMs must be a number >= 0, got ${this.shutdownIdleLingerMs}` });
@@ -491,7 +499,7 @@ export class HttpProxy<Ctx> implements ServerApp {
   private async proxyToUpstream(session: DownstreamSession, ctx: Ctx): Promise<number> {
     const proxy = this.proxy;
     const send: BodySend | undefined = session.hasRequestBody
-      ? { running: undefined, upstream: undefined, done: false, cancelled: false, failure: undefined, retryBuffer: new RetryBuffer(this.retryBufferBytes) }
+      ? { running: undefined, upstream: undefined, done: false, cancelled: false, failure: undefined, retryBuffer: new RetryBuffer(this.retryBufferBytes), lender: undefined }
       : undefined;
     const observer = this.observer;
     let retries = 0;
@@ -811,6 +819,9 @@ export class HttpProxy<Ctx> implements ServerApp {
   private async sendBody(session: DownstreamSession, ctx: Ctx, client: UpstreamExchange, state: BodySend): Promise<void> {
     const proxy = this.proxy;
     const retryBuffer = state.retryBuffer;
+    // Lending starts with the first attempt's sender, after every phase that might read the body itself.
+    if (state.lender === undefined) state.lender = (this.lendsRequestBodies ? session.lendRequestBody?.() : undefined) ?? null;
+    const lender = state.lender;
     try {
       const recorded = retryBuffer.recorded;
       for (let i = 0; i < recorded.length; i++) {
@@ -827,11 +838,16 @@ export class HttpProxy<Ctx> implements ServerApp {
           data = chunk.data;
         }
         if (data !== null && data.length > 0) {
+          const lent = lender !== null && lender.isLent(data);
           // Recorded before it is written: a retry replays it even when this attempt was cancelled.
-          retryBuffer.record(data);
+          retryBuffer.record(data, lent);
+          if (lent) await this.writeLentPiece(client, data, lender, state);
+          else {
+            if (state.cancelled) return;
+            const w = client.writeBody(data);
+            if (w) await w.catch((e: unknown) => Promise.reject(this.upstreamError(e, false, 'writing the request body')));
+          }
           if (state.cancelled) return;
-          const w = client.writeBody(data);
-          if (w) await w.catch((e: unknown) => Promise.reject(this.upstreamError(e, false, 'writing the request body')));
         }
       }
       if (state.cancelled) return;
@@ -845,6 +861,28 @@ export class HttpProxy<Ctx> implements ServerApp {
       // read. An upstream write failure leaves the connection alone: an upstream may answer early and
       // stop reading, and that answer must still go out.
       if (state.failure.source === 'Downstream') state.upstream?.close();
+    }
+  }
+
+  /**
+   * Writes a lent request-body piece upstream and gives it back once the upstream socket holds none of
+   * its bytes (a write taken in part keeps referring to it); where that cannot be known (an HTTP/2
+   * upstream) a copy is written. Given back on every path, a cancelled attempt's and a failed write's too.
+   */
+  private async writeLentPiece(client: UpstreamExchange, piece: Buffer, lender: BodyLender, state: BodySend): Promise<void> {
+    try {
+      if (state.cancelled) return;
+      if (client.flushed === undefined) {
+        const w = client.writeBody(Buffer.from(piece));
+        if (w) await w.catch((e: unknown) => Promise.reject(this.upstreamError(e, false, 'writing the request body')));
+        return;
+      }
+      const w = client.writeBody(piece);
+      if (w) await w.catch((e: unknown) => Promise.reject(this.upstreamError(e, false, 'writing the request body')));
+      const flushed = client.flushed();
+      if (flushed) await flushed;
+    } finally {
+      lender.releaseBody(piece);
     }
   }
 

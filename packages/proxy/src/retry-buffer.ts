@@ -4,8 +4,9 @@ export const DEFAULT_RETRY_BUFFER_BYTES = 64 * 1024;
 /**
  * Keeps the first bytes of a request body as they are forwarded, so the request can be sent again
  * when a (reused) upstream connection fails before answering. Once the body outgrows the limit the
- * buffer is dropped and the request can no longer be retried; nothing is ever copied, the chunks are
- * the Buffers that arrived.
+ * buffer is dropped and the request can no longer be retried. The chunks kept are the Buffers that
+ * arrived, but for lent ones (views of the downstream connection's read buffers, read into again once
+ * given back), which are copied.
  */
 export class RetryBuffer {
   readonly limit: number;
@@ -17,8 +18,8 @@ export class RetryBuffer {
     this.limit = limit;
   }
 
-  /** Records a chunk that is being sent upstream. */
-  record(chunk: Buffer): void {
+  /** Records a chunk that is being sent upstream; a `lent` one is kept as a copy. */
+  record(chunk: Buffer, lent = false): void {
     if (this.overflowed) return;
     this.size += chunk.length;
     if (this.size > this.limit) {
@@ -26,7 +27,7 @@ export class RetryBuffer {
       this.chunks.length = 0;
       return;
     }
-    this.chunks.push(chunk);
+    this.chunks.push(lent ? Buffer.from(chunk) : chunk);
   }
 
   /** Whether every byte forwarded so far is still here, so the body can be sent again. */

@@ -55,6 +55,17 @@ export interface UpstreamHandle {
 }
 
 /**
+ * Where lent body pieces go back (http1's sessions, see their retainBody): a lent piece views a
+ * connection's own read buffer, which is not read into again until every piece of it was given back.
+ */
+export interface BodyLender {
+  /** Whether `piece` is lent (a view of the connection's buffers) rather than a copy. */
+  isLent(piece: Buffer): boolean;
+  /** Gives a lent piece back once nothing refers to its bytes; copies are ignored. Each piece at most once. */
+  releaseBody(piece: Buffer): void;
+}
+
+/**
  * What the proxy engine needs from a downstream session beyond {@link Session}. An HTTP/2 stream
  * implements the same methods, so the engine does not know which protocol it serves.
  */
@@ -85,6 +96,13 @@ export interface DownstreamSession extends Session {
    * pieces are copied rather than lent from the upstream connection's buffers.
    */
   flushed?(): Promise<void> | undefined;
+  /**
+   * Lends the rest of the request body: from now on the pieces `readBodyChunk` returns view the
+   * connection's own read buffers instead of being copied out of its shared one, and each must be
+   * given back to the returned lender once nothing refers to its bytes. Undefined when pieces stay
+   * copies (only HTTP/1 over a plain socket lends). Optional.
+   */
+  lendRequestBody?(): BodyLender | undefined;
   /** Ends the downstream connection at once: the client sees an incomplete message, never a complete one. */
   abort(): void;
   /** Hands the connection over after a 101 or a CONNECT 2xx. */
@@ -278,6 +296,10 @@ export class Http1Session extends DownstreamSessionBase implements DownstreamSes
 
   flushed(): Promise<void> | undefined {
     return this.server.stream.flushed();
+  }
+
+  lendRequestBody(): BodyLender | undefined {
+    return this.server.retainBody() ? this.server : undefined;
   }
 
   writeWholeResponse(response: ResponseHeader, body: Buffer): Promise<void> | undefined {

@@ -3,30 +3,13 @@
 // (so writes to them are taken in part and a lent buffer stays in use while others are read into).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createHash } from 'node:crypto';
 import { Agent, get, request } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpPeer } from '@sluice/core';
+import { bodyOf, collect, sha } from './helpers/bodies.js';
 import { startOrigin, startProxy, type Origin, type RunningProxy } from './helpers/net.js';
 
 // Larger than the kernel's socket buffers can hold for a client that waits, so writes back up.
 const SIZE = 8 * 1024 * 1024 + 12345;
-
-/** Bytes no two responses share, and no two pieces of one (a piece shown twice or late would not hash right). */
-function bodyOf(seed: number, size: number): Buffer {
-  const body = Buffer.allocUnsafe(size);
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    body[i] = x & 0xff;
-  }
-  return body;
-}
-
-const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 interface Ctx {
   origin: Origin;
@@ -75,24 +58,9 @@ lent.after(async (ctx) => {
  * Content-Length and body, read slowly when `slow` (then the proxy's writes to it back up).
  */
 function fetchBody(ctx: Ctx, path: string, options: { slow?: boolean; agent?: Agent; method?: string } = {}): Promise<{ status: number; body: Buffer; length: string | undefined }> {
-  const slow = options.slow === true;
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port: ctx.proxy.port, path, method: options.method ?? 'GET', agent: options.agent ?? ctx.agent }, (res) => {
-      const pieces: Buffer[] = [];
-      let n = 0;
-      if (slow) {
-        res.pause();
-        setTimeout(() => res.resume(), 200);
-      }
-      res.on('data', (d: Buffer) => {
-        pieces.push(d);
-        if (slow && ++n % 4 === 0) {
-          res.pause();
-          void sleep(15).then(() => res.resume());
-        }
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(pieces), length: res.headers['content-length'] }));
-      res.on('error', reject);
+      collect(res, options.slow === true).then((body) => resolve({ status: res.statusCode ?? 0, body, length: res.headers['content-length'] }), reject);
     });
     req.on('error', reject);
     req.setTimeout(30_000, () => req.destroy(new Error('timed out')));

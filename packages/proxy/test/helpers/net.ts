@@ -149,10 +149,11 @@ export interface RawOrigin {
 }
 
 /**
- * A TCP origin that hands each accepted socket and its n-th request's bytes to `onRequest` (n counts
- * requests on that connection, from 0): for answers no HTTP server would give.
+ * A TCP origin that hands each accepted socket and its n-th request's head to `onRequest` (n counts
+ * requests on that connection, from 0) as soon as the head arrived, or once its Content-Length body
+ * did too with `afterBody`: for answers no HTTP server would give.
  */
-export async function startRawOrigin(onRequest: (socket: Socket, n: number, data: Buffer) => void): Promise<RawOrigin> {
+export async function startRawOrigin(onRequest: (socket: Socket, n: number, head: Buffer) => void, options: { afterBody?: boolean } = {}): Promise<RawOrigin> {
   const { createServer: createNetServer } = await import('node:net');
   const sockets = new Set<Socket>();
   const origin: RawOrigin = { port: 0, connections: 0, close: async () => {} };
@@ -163,15 +164,25 @@ export async function startRawOrigin(onRequest: (socket: Socket, n: number, data
     socket.on('error', () => {});
     let n = 0;
     let pending = Buffer.alloc(0);
+    let head: Buffer | null = null;
+    let bodyLeft = 0;
     socket.on('data', (d: Buffer) => {
       pending = Buffer.concat([pending, d]);
-      const end = pending.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      const head = pending.subarray(0, end + 4);
-      pending = pending.subarray(end + 4);
-      const m = /content-length: *(\d+)/i.exec(head.toString('latin1'));
-      if (m) pending = pending.subarray(Math.min(pending.length, Number(m[1])));
-      onRequest(socket, n++, head);
+      if (head === null) {
+        const end = pending.indexOf('\r\n\r\n');
+        if (end === -1) return;
+        head = pending.subarray(0, end + 4);
+        pending = pending.subarray(end + 4);
+        bodyLeft = Number(/content-length: *(\d+)/i.exec(head.toString('latin1'))?.[1] ?? 0);
+        if (options.afterBody !== true) onRequest(socket, n, head);
+      }
+      const taken = Math.min(pending.length, bodyLeft);
+      pending = pending.subarray(taken);
+      bodyLeft -= taken;
+      if (bodyLeft > 0) return;
+      if (options.afterBody === true) onRequest(socket, n, head);
+      n++;
+      head = null;
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
