@@ -403,28 +403,37 @@ export class Stream {
   /**
    * Undefined when every byte written so far was handed to the operating system (so the Buffers
    * written may be reused), else a Promise that settles once they were, or the socket closed. It never
-   * rejects (a failed socket tells at the next write) and has no timeout of its own: the socket's
-   * write timeout bounds it. A write the socket took only in part keeps referring to the caller's
-   * Buffer.
+   * rejects (a failed socket tells at the next write). `writeTimeoutMs` bounds it as it bounds
+   * {@link Stream.drain}: past it the socket is destroyed (a `WriteTimedout` failure) and the Promise
+   * settles. A write the socket took only in part keeps referring to the caller's Buffer.
    */
   flushed(): Promise<void> | undefined {
     const socket = this.socket;
     if (socket.writableLength === 0 || socket.destroyed) return undefined;
-    // After end() no write may follow (one would destroy the socket and drop what is queued): the
-    // last bytes are out at 'finish' (or gone at 'close').
-    if (socket.writableEnded) {
-      return new Promise((resolve) => {
-        const done = (): void => {
-          socket.off('finish', done);
-          socket.off('close', done);
-          resolve();
-        };
-        socket.once('finish', done);
-        socket.once('close', done);
-      });
-    }
-    // Writes complete in order, so an empty one completes after every byte before it is out.
-    return new Promise((resolve) => socket.write(EMPTY, () => resolve()));
+    const writeTimeoutMs = this.writeTimeoutMs;
+    return new Promise((resolve) => {
+      // A peer that stopped reading is cut off at the write timeout, as in drain(); the destroyed
+      // socket's 'close' (or the empty write's callback) then settles the wait.
+      const timer =
+        writeTimeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              this.failure ??= new SluiceError('WriteTimedout', { context: `bytes not taken within ${writeTimeoutMs} ms writing to ${this.peer}` });
+              socket.destroy();
+            }, writeTimeoutMs).unref();
+      const done = (): void => {
+        if (timer !== undefined) clearTimeout(timer);
+        socket.off('finish', done);
+        socket.off('close', done);
+        resolve();
+      };
+      // After end() no write may follow (one would destroy the socket and drop what is queued): the
+      // last bytes are out at 'finish'. Otherwise writes complete in order, so an empty one completes
+      // after every byte before it is out.
+      if (socket.writableEnded) socket.once('finish', done);
+      else socket.write(EMPTY, done);
+      socket.once('close', done);
+    });
   }
 
   /**

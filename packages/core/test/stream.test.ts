@@ -253,6 +253,36 @@ tcp('holdOwnReads: one own buffer stays for the next read, the others go back to
   assert.is(kept.pieces[6].toString('latin1'), 'm3');
 });
 
+tcp('flushed(): nothing to wait for once the kernel took every byte; a peer that does not read is waited for, and cut off at the write timeout', async () => {
+  const a = await pair();
+  a.stream.write(Buffer.from('small'));
+  await sleep(20);
+  assert.is(a.stream.flushed(), undefined, 'all out');
+  // A peer that reads nothing: the kernel's buffers fill and the rest stays queued in the socket.
+  a.client.pause();
+  void a.stream.write(Buffer.alloc(16 * 1024 * 1024, 1));
+  const waiting = a.stream.flushed();
+  assert.ok(waiting instanceof Promise);
+  let settled = false;
+  void waiting.then(() => (settled = true));
+  await sleep(150);
+  assert.not.ok(settled, 'still queued while the peer reads nothing');
+  a.client.resume();
+  await until(() => settled, 5000);
+  // Same, with a write timeout: the socket is destroyed and the wait ends with a WriteTimedout failure.
+  const b = await pair();
+  b.stream.writeTimeoutMs = 200;
+  b.client.pause();
+  // (Its drain wait times out too; only the flush wait is looked at here.)
+  b.stream.write(Buffer.alloc(16 * 1024 * 1024, 2))?.catch(() => {});
+  const started = Date.now();
+  await b.stream.flushed();
+  assert.ok(Date.now() - started >= 150, 'waited for the timeout');
+  assert.ok(b.stream.socket.destroyed, 'the socket was cut off');
+  const failure = await b.stream.read().then(() => null, (e: unknown) => e as { type?: string });
+  assert.is(failure?.type, 'WriteTimedout');
+});
+
 tcp('end of stream arrives as the socket event while receiving', async () => {
   const { client, stream } = await pair();
   const seen = newSeen();

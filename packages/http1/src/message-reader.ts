@@ -168,6 +168,12 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
     this.stream.release(piece);
   }
 
+  /** Drops the pieces no one took: lent ones (retained as they were parsed) give their buffers back. */
+  private dropBody(): void {
+    for (const piece of this.body) this.stream.release(piece);
+    this.body.length = 0; // setting a length is a runtime call, even to 0
+  }
+
   /** Forgets the finished message and starts parsing the next one from the bytes already here. */
   nextMessage(): void {
     this.parser.forgetMessage();
@@ -176,7 +182,7 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
     this.complete = false;
     this.started = false;
     this.skipBody = false;
-    if (this.body.length !== 0) this.body.length = 0; // setting a length is a runtime call, even to 0
+    if (this.body.length !== 0) this.dropBody();
     this.bodyBuffered = 0;
     this.messageBodyBytes = 0;
   }

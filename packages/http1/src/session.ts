@@ -59,8 +59,8 @@ export abstract class Http1Session<Head extends RequestHeader | ResponseHeader> 
   }
 
   /**
-   * From now on (this message, and the next ones until the session moves on to another message), the
-   * peer's body pieces are lent from the connection's own read buffers instead of copied, where the
+   * For the current message (until `reuse()` moves on to the next one), the peer's body pieces are
+   * lent from the connection's own read buffers instead of copied, where the
    * connection can (a plain TCP or Unix socket): each piece, a whole body of `takeWholeBody` included,
    * must then be given back with {@link Http1Session.releaseBody} once nothing refers to its bytes. A
    * large body is passed on without copying or allocating per read. Returns whether pieces are lent.

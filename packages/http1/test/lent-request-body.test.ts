@@ -95,4 +95,29 @@ lend('after a lent body, the next request that does not lend gets copies', async
   assert.is(copy.lent, 0, 'no piece of the second body is lent');
 });
 
+/** A chunked request whose body comes in three reads; the last holds `n` small chunks and the last-chunk. */
+function chunkedRequest(path: string, n: number): Buffer[] {
+  const chunk = (b: Buffer): Buffer => Buffer.concat([Buffer.from(`${b.length.toString(16)}\r\n`), b, Buffer.from('\r\n')]);
+  const last: Buffer[] = [];
+  for (let i = 0; i < n; i++) last.push(chunk(randomBytes(100)));
+  last.push(Buffer.from('0\r\n\r\n'));
+  return [
+    Buffer.from(`POST ${path} HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n`),
+    chunk(randomBytes(1000)),
+    chunk(randomBytes(1000)),
+    Buffer.concat(last),
+  ];
+}
+
+lend('a drained body whose last read held several pieces gives every one back: later bodies are still lent', async (ctx) => {
+  // Each /drain strands the queued pieces of its last read (one own buffer each) if reuse drops them.
+  const drains = Array.from({ length: 3 }, () => chunkedRequest('/drain', 20)).flat();
+  const b = randomBytes(400_000);
+  const r = await exchange(ctx.srv.port, [...drains, ...requestPieces('/release', b, 40_000)], { gapMs: 20, boundMs: 3000 });
+  assert.is(r.data.match(/HTTP\/1\.1 200/g)?.length, 4, 'the connection carried every request');
+  const release = ctx.seen[3];
+  assert.is(release.sha, sha(b));
+  assert.ok(release.lent > release.pieces / 2, `own buffers came back after the drains (${release.lent} of ${release.pieces} lent)`);
+});
+
 lend.run();

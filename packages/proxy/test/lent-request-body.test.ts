@@ -2,12 +2,15 @@
 // upload must reach the origin as the client sent it, with many uploads in flight, origins that read
 // slowly (so the proxy's writes upstream are taken in part while the client's next bytes are read into
 // other buffers), retries that replay the first bytes, early answers and clients that leave.
+import { createHash } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Agent, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HttpPeer } from '@sluice/core';
+import { connect } from 'node:net';
+import { HttpPeer, Stream } from '@sluice/core';
 import { bodyOf, collect, sha } from './helpers/bodies.js';
+import { startH2Origin } from './helpers/h2.js';
 import { peerOf, startOrigin, startProxy, startRawOrigin, type Origin, type RunningProxy } from './helpers/net.js';
 
 // Larger than the kernel's socket buffers can hold while the origin waits, so writes back up.
@@ -180,3 +183,118 @@ retry('a reused connection that dies after taking a body sent in pieces: the ret
 });
 
 retry.run();
+
+// ---------------------------------------------------------------------------------------------------
+const owed = suite<{ proxies: RunningProxy[] }>('lent pieces of an upload the origin failed are all given back');
+owed.before((ctx) => void (ctx.proxies = []));
+owed.after(async (ctx) => {
+  for (const p of ctx.proxies) await p.close();
+});
+
+owed('an origin that fails mid-upload: the 502 keeps the connection, and the drained body gives every lent piece back', async (ctx) => {
+  // Counts the pieces lent from own read buffers and those given back, in this process (the proxy's).
+  let lent = 0;
+  let givenBack = 0;
+  const retain = Stream.prototype.retain;
+  const release = Stream.prototype.release;
+  Stream.prototype.retain = function (this: Stream, view: Buffer): Buffer {
+    const kept = retain.call(this, view);
+    if (this.owns(kept)) lent++;
+    return kept;
+  };
+  Stream.prototype.release = function (this: Stream, view: Buffer): void {
+    if (this.owns(view)) givenBack++;
+    release.call(this, view);
+  };
+  const failing = await startRawOrigin((socket) => void setTimeout(() => socket.destroy(), 30));
+  try {
+    const p = await startProxy({ newCtx: () => null, upstreamPeer: () => peerOf(failing.port) });
+    ctx.proxies.push(p);
+    const client = connect(p.port, '127.0.0.1');
+    client.on('error', () => {});
+    let seen = '';
+    client.on('data', (d: Buffer) => (seen += d.toString('latin1')));
+    await new Promise((r) => client.once('connect', r));
+    const chunk = (size: number): string => `${size.toString(16)}\r\n${'x'.repeat(size)}\r\n`;
+    for (let i = 1; i <= 3; i++) {
+      client.write('POST /up HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n');
+      for (let k = 0; k < 3; k++) {
+        await sleep(20);
+        client.write(chunk(1000));
+      }
+      for (let t = 0; t < 100 && (seen.match(/ 502 /g)?.length ?? 0) < i; t++) await sleep(10);
+      assert.is(seen.match(/ 502 /g)?.length, i, 'the failed upload is answered 502');
+      assert.not.match(seen, /connection: close/i, 'and the connection is kept');
+      // The rest of the body comes in one read: twenty chunks and the last-chunk.
+      client.write(Array.from({ length: 20 }, () => chunk(100)).join('') + '0\r\n\r\n');
+      await sleep(50);
+    }
+    assert.ok(lent > 0, 'pieces were lent');
+    assert.ok(!client.destroyed, 'the connection lives on');
+    assert.is(givenBack, lent, `every lent piece was given back while the connection lives (${givenBack} of ${lent})`);
+    client.destroy();
+  } finally {
+    Stream.prototype.retain = retain;
+    Stream.prototype.release = release;
+    await failing.close();
+  }
+});
+
+owed.run();
+
+// ---------------------------------------------------------------------------------------------------
+const stall = suite<{ proxies: RunningProxy[] }>('an origin that stops reading an upload');
+stall.before((ctx) => void (ctx.proxies = []));
+stall.after(async (ctx) => {
+  for (const p of ctx.proxies) await p.close();
+});
+
+stall('the write timeout still ends it (no read timeout set): the client gets an answer', async (ctx) => {
+  // Takes the head, then never reads nor answers: the proxy's writes upstream back up for good.
+  const deaf = await startRawOrigin((socket) => void socket.pause());
+  try {
+    const p = await startProxy({ newCtx: () => null, upstreamPeer: () => peerOf(deaf.port, { writeTimeoutMs: 300 }) });
+    ctx.proxies.push(p);
+    const bound = sleep(15_000).then(() => ({ status: -1, text: 'no answer within 15 s' }));
+    const r = await Promise.race([post(p.port, '/', bodyOf(500, 4 * SIZE), { agent: false, pieceSize: 8192, gapMs: 1 }).catch((e: Error) => ({ status: 0, text: e.message })), bound]);
+    assert.ok(r.status >= 500 || r.status === 0, `answered (or closed) once the write timed out: ${r.status} ${r.text}`);
+  } finally {
+    await deaf.close();
+  }
+});
+
+stall.run();
+
+// ---------------------------------------------------------------------------------------------------
+const h2up = suite<{ proxies: RunningProxy[] }>('uploads to an HTTP/2 origin');
+h2up.before((ctx) => void (ctx.proxies = []));
+h2up.after(async (ctx) => {
+  for (const p of ctx.proxies) await p.close();
+});
+
+h2up('an 8 MiB upload over HTTP/1 to an h2c origin (sent as copies) arrives intact, twice on one connection', async (ctx) => {
+  const origin = await startH2Origin((req, res) => {
+    const hash = createHash('sha256');
+    let length = 0;
+    req.on('data', (d: Buffer) => {
+      hash.update(d);
+      length += d.length;
+    });
+    req.on('end', () => res.end(`${length} ${hash.digest('hex')}`));
+  });
+  const one = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const p = await startProxy({ newCtx: () => null, upstreamPeer: () => peerOf(origin.port, { alpn: 'h2' }) });
+    ctx.proxies.push(p);
+    for (const [i, chunked] of [false, true].entries()) {
+      const body = bodyOf(600 + i, SIZE);
+      const r = await post(p.port, '/', body, { agent: one, chunked });
+      assert.is(r.text, expected(body), `upload ${i} arrived as sent`);
+    }
+  } finally {
+    one.destroy();
+    await origin.close();
+  }
+});
+
+h2up.run();
