@@ -413,7 +413,7 @@ export class Stream {
     const writeTimeoutMs = this.writeTimeoutMs;
     return new Promise((resolve) => {
       // A peer that stopped reading is cut off at the write timeout, as in drain(); the destroyed
-      // socket's 'close' (or the empty write's callback) then settles the wait.
+      // socket then settles the wait below.
       const timer =
         writeTimeoutMs === undefined
           ? undefined
@@ -423,16 +423,19 @@ export class Stream {
             }, writeTimeoutMs).unref();
       const done = (): void => {
         if (timer !== undefined) clearTimeout(timer);
-        socket.off('finish', done);
-        socket.off('close', done);
         resolve();
       };
-      // After end() no write may follow (one would destroy the socket and drop what is queued): the
-      // last bytes are out at 'finish'. Otherwise writes complete in order, so an empty one completes
-      // after every byte before it is out.
-      if (socket.writableEnded) socket.once('finish', done);
-      else socket.write(EMPTY, done);
-      socket.once('close', done);
+      // Writes complete in order, so an empty one completes after every byte before it is out (its
+      // callback runs on a destroyed socket too). After end() no write may follow (one would destroy
+      // the socket and drop what is queued): the last bytes are out at 'finish', or gone at 'close'.
+      if (!socket.writableEnded) return void socket.write(EMPTY, done);
+      const settle = (): void => {
+        socket.off('finish', settle);
+        socket.off('close', settle);
+        done();
+      };
+      socket.once('finish', settle);
+      socket.once('close', settle);
     });
   }
 
