@@ -132,13 +132,14 @@ upload('early answers to large uploads and clients that leave mid-upload: the pr
 upload.run();
 
 // ---------------------------------------------------------------------------------------------------
-const retry = suite<{ proxies: RunningProxy[] }>('a retried upload replays its first bytes');
-retry.before((ctx) => void (ctx.proxies = []));
-retry.after(async (ctx) => {
+// Each case below runs a proxy of its own in front of an origin of its own.
+const own = suite<{ proxies: RunningProxy[] }>('uploads through proxies of their own');
+own.before((ctx) => void (ctx.proxies = []));
+own.after(async (ctx) => {
   for (const p of ctx.proxies) await p.close();
 });
 
-retry('a reused connection that dies after taking a body sent in pieces: the retry replays it intact', async (ctx) => {
+own('a reused connection that dies after taking a body sent in pieces: the retry replays it intact', async (ctx) => {
   // Answers the first request on each connection; on the second, reads the whole body, then drops
   // the connection without a word. By then the body's lent pieces were given back and their buffers
   // read into again: the replay must come from copies.
@@ -182,16 +183,7 @@ retry('a reused connection that dies after taking a body sent in pieces: the ret
   }
 });
 
-retry.run();
-
-// ---------------------------------------------------------------------------------------------------
-const owed = suite<{ proxies: RunningProxy[] }>('lent pieces of an upload the origin failed are all given back');
-owed.before((ctx) => void (ctx.proxies = []));
-owed.after(async (ctx) => {
-  for (const p of ctx.proxies) await p.close();
-});
-
-owed('an origin that fails mid-upload: the 502 keeps the connection, and the drained body gives every lent piece back', async (ctx) => {
+own('an origin that fails mid-upload: the 502 keeps the connection, and the drained body gives every lent piece back', async (ctx) => {
   // Counts the pieces lent from own read buffers and those given back, in this process (the proxy's).
   let lent = 0;
   let givenBack = 0;
@@ -240,16 +232,7 @@ owed('an origin that fails mid-upload: the 502 keeps the connection, and the dra
   }
 });
 
-owed.run();
-
-// ---------------------------------------------------------------------------------------------------
-const stall = suite<{ proxies: RunningProxy[] }>('an origin that stops reading an upload');
-stall.before((ctx) => void (ctx.proxies = []));
-stall.after(async (ctx) => {
-  for (const p of ctx.proxies) await p.close();
-});
-
-stall('the write timeout still ends it (no read timeout set): the client gets an answer', async (ctx) => {
+own('an origin that stops reading an upload: the write timeout ends it (no read timeout set), the client gets an answer', async (ctx) => {
   // Takes the head, then never reads nor answers: the proxy's writes upstream back up for good.
   const deaf = await startRawOrigin((socket) => void socket.pause());
   try {
@@ -263,16 +246,7 @@ stall('the write timeout still ends it (no read timeout set): the client gets an
   }
 });
 
-stall.run();
-
-// ---------------------------------------------------------------------------------------------------
-const h2up = suite<{ proxies: RunningProxy[] }>('uploads to an HTTP/2 origin');
-h2up.before((ctx) => void (ctx.proxies = []));
-h2up.after(async (ctx) => {
-  for (const p of ctx.proxies) await p.close();
-});
-
-h2up('an 8 MiB upload over HTTP/1 to an h2c origin (sent as copies) arrives intact, twice on one connection', async (ctx) => {
+own('an 8 MiB upload over HTTP/1 to an h2c origin (sent as copies) arrives intact, twice on one connection', async (ctx) => {
   const origin = await startH2Origin((req, res) => {
     const hash = createHash('sha256');
     let length = 0;
@@ -297,4 +271,4 @@ h2up('an 8 MiB upload over HTTP/1 to an h2c origin (sent as copies) arrives inta
   }
 });
 
-h2up.run();
+own.run();
