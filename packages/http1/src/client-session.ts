@@ -165,7 +165,6 @@ export class ClientSession extends Http1Session<ResponseHeader> {
   reuse(): boolean {
     if (!this.isReusable()) return false;
     this.reader.nextMessage();
-    this.reader.stopLending();
     this.request = null;
     this.response = null;
     this.informational.length = 0;

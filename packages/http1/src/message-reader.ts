@@ -146,8 +146,8 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
   }
 
   /**
-   * From now on (this message, and the next ones until {@link MessageReader.stopLending}), body
-   * pieces read into the stream's own buffers are lent (views) rather than copied: each piece must
+   * For the current message ({@link MessageReader.nextMessage} ends it), body pieces read into the
+   * stream's own buffers are lent (views) rather than copied: each piece must
    * then be given back with {@link MessageReader.releaseBody} once nothing refers to it, or its
    * buffer is not read into again. A body longer than what arrived with its head turns the stream's
    * own reads on (see Stream.ownReads), so a large body is passed on without copies. Returns whether
@@ -156,11 +156,6 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
   retainBody(): boolean {
     this.lending = this.stream.canOwnReads;
     return this.lending;
-  }
-
-  /** Body pieces are copies again (see retainBody), from the next message on. */
-  stopLending(): void {
-    this.lending = false;
   }
 
   /** Gives back a body piece once written out (see retainBody); copies are ignored. */
@@ -174,8 +169,12 @@ export class MessageReader<Head extends RequestHeader | ResponseHeader> implemen
     this.body.length = 0; // setting a length is a runtime call, even to 0
   }
 
-  /** Forgets the finished message and starts parsing the next one from the bytes already here. */
+  /**
+   * Forgets the finished message and starts parsing the next one from the bytes already here; its
+   * body pieces are copies unless lending is asked for again (see retainBody).
+   */
   nextMessage(): void {
+    this.lending = false;
     this.parser.forgetMessage();
     this.head = null;
     this.trailers = null;

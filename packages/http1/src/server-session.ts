@@ -528,7 +528,6 @@ export class ServerSession extends Http1Session<RequestHeader> {
 
   /** Forgets the finished exchange; the next request's body is copied again unless it is lent too. */
   private nextRequest(): void {
-    this.reader.stopLending();
     this.reader.nextMessage();
     this.request = null;
     // Between requests no response is under way: a bad next head must still get its error status.

@@ -60,10 +60,10 @@ export abstract class Http1Session<Head extends RequestHeader | ResponseHeader> 
 
   /**
    * For the current message (until `reuse()` moves on to the next one), the peer's body pieces are
-   * lent from the connection's own read buffers instead of copied, where the
-   * connection can (a plain TCP or Unix socket): each piece, a whole body of `takeWholeBody` included,
-   * must then be given back with {@link Http1Session.releaseBody} once nothing refers to its bytes. A
-   * large body is passed on without copying or allocating per read. Returns whether pieces are lent.
+   * lent from the connection's own read buffers instead of copied, where the connection can (a plain
+   * TCP or Unix socket): each piece, a whole body of `takeWholeBody` included, must then be given back
+   * with {@link Http1Session.releaseBody} once nothing refers to its bytes. A large body is passed on
+   * without copying or allocating per read. Returns whether pieces are lent.
    */
   retainBody(): boolean {
     return this.reader.retainBody();

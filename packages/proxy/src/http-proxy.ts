@@ -825,8 +825,8 @@ export class HttpProxy<Ctx> implements ServerApp {
     try {
       const recorded = retryBuffer.recorded;
       for (let i = 0; i < recorded.length; i++) {
-        const w = client.writeBody(recorded[i]);
-        if (w) await w.catch((e: unknown) => Promise.reject(this.upstreamError(e, false, 'writing the request body')));
+        const w = this.writeRequestBody(client, recorded[i]);
+        if (w) await w;
       }
       const chunk: BodyChunk | undefined = proxy.requestBodyFilter ? { data: null } : undefined;
       while (!session.requestBodyDone) {
@@ -844,8 +844,8 @@ export class HttpProxy<Ctx> implements ServerApp {
           if (lent) await this.writeLentPiece(client, data, lender, state);
           else {
             if (state.cancelled) return;
-            const w = client.writeBody(data);
-            if (w) await w.catch((e: unknown) => Promise.reject(this.upstreamError(e, false, 'writing the request body')));
+            const w = this.writeRequestBody(client, data);
+            if (w) await w;
           }
           if (state.cancelled) return;
         }
@@ -872,18 +872,20 @@ export class HttpProxy<Ctx> implements ServerApp {
   private async writeLentPiece(client: UpstreamExchange, piece: Buffer, lender: BodyLender, state: BodySend): Promise<void> {
     try {
       if (state.cancelled) return;
-      if (client.flushed === undefined) {
-        const w = client.writeBody(Buffer.from(piece));
-        if (w) await w.catch((e: unknown) => Promise.reject(this.upstreamError(e, false, 'writing the request body')));
-        return;
-      }
-      const w = client.writeBody(piece);
-      if (w) await w.catch((e: unknown) => Promise.reject(this.upstreamError(e, false, 'writing the request body')));
-      const flushed = client.flushed();
+      const lends = client.flushed !== undefined;
+      const w = this.writeRequestBody(client, lends ? piece : Buffer.from(piece));
+      if (w) await w;
+      const flushed = lends ? client.flushed!() : undefined;
       if (flushed) await flushed;
     } finally {
       lender.releaseBody(piece);
     }
+  }
+
+  /** Writes a request-body piece upstream: a Promise only under backpressure, failing as the upstream's error. */
+  private writeRequestBody(client: UpstreamExchange, data: Buffer): Promise<void> | undefined {
+    const w = client.writeBody(data);
+    return w && w.catch((e: unknown) => Promise.reject(this.upstreamError(e, false, 'writing the request body')));
   }
 
   /**

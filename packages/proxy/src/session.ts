@@ -295,7 +295,7 @@ export class Http1Session extends DownstreamSessionBase implements DownstreamSes
   }
 
   flushed(): Promise<void> | undefined {
-    return this.server.stream.flushed();
+    return this.server.flushed();
   }
 
   lendRequestBody(): BodyLender | undefined {
